@@ -1,0 +1,1 @@
+"""Credentials, xAPI scopes and the authority a credential writes under."""

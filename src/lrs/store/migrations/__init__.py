@@ -1,0 +1,1 @@
+"""Alembic revisions: they define the schema on PostgreSQL and SQLite."""

@@ -1,0 +1,149 @@
+"""SQLAlchemy Core tables. The Alembic revisions create exactly these (a test checks drift).
+
+Times are stored as integer microseconds since the Unix epoch (UTC): one portable, compact,
+totally ordered representation on PostgreSQL and SQLite. The statement JSON is stored as text,
+exactly as it will be served with ``format=exact``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (auto-increment); Postgres wants
+# a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("secret_hash", String(255), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("authority", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("revoked_us", BigInteger, nullable=True),
+)
+
+statements = Table(
+    "statements",
+    metadata,
+    # Time-ordered key: orders results, bounds paging cursors (DESIGN.md principle 4).
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("stored_us", BigInteger, nullable=False),
+    Column("timestamp_us", BigInteger, nullable=False),
+    Column("verb_id", Text, nullable=False),
+    Column("registration", String(36), nullable=True),
+    Column("statement_ref_id", String(36), nullable=True),
+    Column("voided", Boolean, nullable=False, default=False),
+    Column("is_voiding", Boolean, nullable=False, default=False),
+    Column("authority_key", Text, nullable=True),
+    Column("version", String(16), nullable=False),
+    Column("payload", Text, nullable=False),
+    Index("ix_statements_stored_us", "stored_us"),
+    Index("ix_statements_verb_id_seq", "verb_id", "seq"),
+    Index("ix_statements_registration_seq", "registration", "seq"),
+    Index("ix_statements_statement_ref_id", "statement_ref_id"),
+    Index("ix_statements_authority_key_seq", "authority_key", "seq"),
+)
+
+statement_agents = Table(
+    "statement_agents",
+    metadata,
+    Column(
+        "statement_seq",
+        BigId,
+        ForeignKey("statements.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("agent_key", Text, primary_key=True),
+    Column("usage", String(24), primary_key=True),
+    Index("ix_statement_agents_agent_key_seq", "agent_key", "statement_seq"),
+)
+
+statement_activities = Table(
+    "statement_activities",
+    metadata,
+    Column(
+        "statement_seq",
+        BigId,
+        ForeignKey("statements.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("activity_id", Text, primary_key=True),
+    Column("usage", String(24), primary_key=True),
+    Index("ix_statement_activities_activity_id_seq", "activity_id", "statement_seq"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("sha2", String(128), primary_key=True),
+    Column("content_type", Text, nullable=False),
+    Column("length", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("activity_id", Text, primary_key=True),
+    Column("definition", Text, nullable=True),
+    Column("updated_us", BigInteger, nullable=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("agent_key", Text, primary_key=True),
+    Column("ifi", Text, nullable=False),
+)
+
+agent_names = Table(
+    "agent_names",
+    metadata,
+    Column("agent_key", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    # 'state', 'activity_profile' or 'agent_profile'; unused key parts are '' (not NULL) so that
+    # the unique constraint holds on both databases.
+    Column("kind", String(20), nullable=False),
+    Column("activity_id", Text, nullable=False),
+    Column("agent_key", Text, nullable=False),
+    Column("registration", String(36), nullable=False),
+    Column("doc_id", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    UniqueConstraint("kind", "activity_id", "agent_key", "registration", "doc_id"),
+)

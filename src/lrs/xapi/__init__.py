@@ -1,0 +1,1 @@
+"""Pure xAPI domain rules: no I/O, plain dicts in and out."""
