@@ -25,7 +25,9 @@ from lrs.store import migrate
 from lrs.store.database import Database
 from lrs.store.maintenance import truncate_all
 
-PG_ADMIN_DSN = os.environ.get("LRS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "LRS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = os.environ.get("LRS_TEST_BACKENDS", "sqlite,postgres").split(",")
 
 
@@ -76,7 +78,9 @@ async def backend_factory(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def migrated_db(request: pytest.FixtureRequest, backend_factory: object) -> AsyncIterator[Database]:
+async def migrated_db(
+    request: pytest.FixtureRequest, backend_factory: object
+) -> AsyncIterator[Database]:
     """One migrated database per backend for the whole run."""
     backend = await backend_factory(request.param)  # type: ignore[operator]
     db = Database.from_url(backend.url, pool_size=5)

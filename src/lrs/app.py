@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from lrs import __version__
-from lrs.api import about, health, statements
+from lrs.api import about, activities, agents, documents, health, statements
+from lrs.api.alternate import AlternateRequestSyntaxMiddleware
 from lrs.api.errors import install_error_handlers
 from lrs.api.limits import BodySizeLimitMiddleware
 from lrs.api.versioning import VersionHeaderMiddleware
@@ -59,8 +60,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(health.router)
     app.include_router(about.router, prefix=settings.xapi_path)
     app.include_router(statements.router, prefix=settings.xapi_path)
+    app.include_router(documents.router, prefix=settings.xapi_path)
+    app.include_router(activities.router, prefix=settings.xapi_path)
+    app.include_router(agents.router, prefix=settings.xapi_path)
     app.add_middleware(
         VersionHeaderMiddleware, prefix=settings.xapi_path, default=XapiVersion.V2_0_0
     )
+    # Added last runs first: size limit, then the alternate syntax rewrite, then versioning.
+    app.add_middleware(AlternateRequestSyntaxMiddleware, prefix=settings.xapi_path)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -173,6 +173,22 @@ def serve(
     )
 
 
+@app.command()
+def openapi(
+    out: Annotated[str | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the OpenAPI document of the HTTP API (the one checked in under openapi/)."""
+    from lrs.api.openapi import openapi_json
+
+    text = openapi_json()
+    if out is None:
+        typer.echo(text)
+    else:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        console.print(f"wrote {out}")
+
+
 def main() -> None:
     app()
 

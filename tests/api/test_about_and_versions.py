@@ -18,7 +18,13 @@ async def test_about_needs_no_credentials_or_version(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize(
     ("sent", "answered"),
-    [("1.0", "1.0.3"), ("1.0.0", "1.0.3"), ("1.0.3", "1.0.3"), ("2.0", "2.0.0"), ("2.0.0", "2.0.0")],
+    [
+        ("1.0", "1.0.3"),
+        ("1.0.0", "1.0.3"),
+        ("1.0.3", "1.0.3"),
+        ("2.0", "2.0.0"),
+        ("2.0.0", "2.0.0"),
+    ],
 )
 async def test_response_carries_latest_patch_of_requested_family(
     client: httpx.AsyncClient, xapi: dict[str, str], sent: str, answered: str

@@ -24,7 +24,9 @@ def test_all_grants_everything_and_all_read_no_writes() -> None:
     assert permissions_of(["all"]) == frozenset(Permission)
     read = permissions_of(["all/read"])
     assert Permission.STATEMENTS_READ in read
-    assert not {Permission.STATEMENTS_WRITE, Permission.STATE_WRITE, Permission.PROFILE_WRITE} & read
+    assert (
+        not {Permission.STATEMENTS_WRITE, Permission.STATE_WRITE, Permission.PROFILE_WRITE} & read
+    )
 
 
 def test_statements_read_implies_read_mine_but_not_the_reverse() -> None:

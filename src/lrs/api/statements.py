@@ -109,12 +109,6 @@ async def post_statements(
     return Response(jsonio.dumpb(ids), media_type="application/json")
 
 
-@router.api_route(
-    "/statements",
-    methods=["GET", "HEAD"],
-    summary="Get one statement, or query statements",
-    openapi_extra={"parameters": _QUERY_DOC},
-)
 async def get_statements(
     request: Request, services: ServicesDep, principal: PrincipalDep, version: VersionDep
 ) -> Response:
@@ -125,6 +119,18 @@ async def get_statements(
         raise
     response.headers[CONSISTENT_THROUGH] = _consistent_through(services)
     return response
+
+
+for _method in ("GET", "HEAD"):
+    router.add_api_route(
+        "/statements",
+        get_statements,
+        methods=[_method],
+        operation_id=f"{_method.lower()}_statements",
+        summary="Get one statement, or query statements"
+        + (" (headers only)" if _method == "HEAD" else ""),
+        openapi_extra={"parameters": _QUERY_DOC},
+    )
 
 
 def _consistent_through(services: Services) -> str:

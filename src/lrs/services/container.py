@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lrs.config import Settings
+from lrs.services.activities import ActivityService
+from lrs.services.agents import AgentService
 from lrs.services.credentials import CredentialService
+from lrs.services.documents import DocumentService
 from lrs.services.statements import StatementService
 from lrs.store.database import Database
 
@@ -16,6 +19,9 @@ class Services:
     db: Database
     credentials: CredentialService
     statements: StatementService
+    documents: DocumentService
+    activities: ActivityService
+    agents: AgentService
 
     @classmethod
     def build(cls, settings: Settings, db: Database) -> Services:
@@ -30,4 +36,7 @@ class Services:
                 max_page_size=settings.statements_max_page_size,
                 max_batch=settings.max_statements_per_request,
             ),
+            documents=DocumentService(db, max_bytes=settings.max_document_bytes),
+            activities=ActivityService(db),
+            agents=AgentService(db),
         )

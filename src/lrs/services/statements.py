@@ -14,7 +14,7 @@ from typing import Any
 from lrs import clock, jsonio
 from lrs.auth.principal import Principal
 from lrs.auth.scopes import Permission
-from lrs.errors import BadRequest, Conflict, NotFound
+from lrs.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from lrs.store import statements as repo
 from lrs.store.database import Connection, Database
 from lrs.xapi import index as usages
@@ -50,6 +50,15 @@ class SingleStatement:
 
 
 @dataclass
+class _Learned:
+    """Agents, names and activity definitions a committed write has made known."""
+
+    agents: set[str] = field(default_factory=set)
+    names: set[tuple[str, str]] = field(default_factory=set)
+    activities: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
 class _Prepared:
     statement: dict[str, Any]
     index: StatementIndex
@@ -63,6 +72,12 @@ class StatementService:
         self.max_page_size = max_page_size
         self.max_batch = max_batch
         self._in_flight: dict[int, int] = {}
+        # What this process knows is already stored, so that repeated agents and activities
+        # (most of them, in real traffic) cost no round trip. Filled only after a commit; a miss
+        # merely re-sends an idempotent insert.
+        self._known_agents: set[str] = set()
+        self._known_names: set[tuple[str, str]] = set()
+        self._known_activities: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ writes
 
@@ -93,22 +108,27 @@ class StatementService:
             body["id"] = statement_id
         batch = validate_statements(body, version)
         if len(batch) > self.max_batch:
-            raise BadRequest(
-                f"{len(batch)} statements in one request; the limit is {self.max_batch}."
+            raise PayloadTooLarge(
+                f"{len(batch)} statements in one request; the limit is {self.max_batch} "
+                "(LRS_MAX_STATEMENTS_PER_REQUEST): split the batch."
             )
         stored_parts = check_attachments(batch, parts or {})
         verify_statement_signatures(batch, stored_parts, version=version)
-        stored_us = clock.now_us()
+        # `stored` is served with millisecond precision; keep the stored column equal to it so
+        # that since/until compare with exactly what clients see.
+        stored_us = clock.now_us() // 1000 * 1000
         token = id(batch)
         self._in_flight[token] = stored_us
         try:
             prepared = self._prepare(batch, principal, version, stored_us)
             can_define = principal.can(Permission.DEFINE)
 
-            async def work(conn: Connection) -> None:
-                await self._write(conn, prepared, stored_parts, can_define, stored_us)
+            async def work(conn: Connection) -> _Learned:
+                learned = _Learned()
+                await self._write(conn, prepared, stored_parts, can_define, stored_us, learned)
+                return learned
 
-            await self.db.write(work)
+            self._learn(await self.db.write(work))
         finally:
             self._in_flight.pop(token, None)
         return [p.row.id for p in prepared]
@@ -159,11 +179,12 @@ class StatementService:
         parts: Mapping[str, Attachment],
         can_define: bool,
         stored_us: int,
+        learned: _Learned,
     ) -> None:
-        existing = await repo.find_existing(
+        existing, already_voided = await repo.find_existing(
             conn,
-            [p.row.id for p in prepared]
-            + [
+            [p.row.id for p in prepared],
+            [
                 p.index.statement_ref_id
                 for p in prepared
                 if p.index.statement_ref_id and p.index.is_voiding
@@ -201,7 +222,6 @@ class StatementService:
         if not fresh:
             return
         # A voiding statement may arrive before its target: the target is then stored voided.
-        already_voided = await repo.voided_targets_among(conn, [p.row.id for p in fresh])
         voided_in_batch = set(to_void)
         rows = []
         for p in fresh:
@@ -213,8 +233,8 @@ class StatementService:
                 rows.append(p.row)
         await repo.insert_statements(conn, rows)
         await repo.mark_voided(conn, [t for t in to_void if t not in batch_by_id])
-        await self._remember_agents(conn, fresh)
-        await self._remember_activities(conn, fresh, can_define, stored_us)
+        await self._remember_agents(conn, fresh, learned)
+        await self._remember_activities(conn, fresh, can_define, stored_us, learned)
         await repo.insert_attachments(
             conn,
             [
@@ -223,7 +243,18 @@ class StatementService:
             ],
         )
 
-    async def _remember_agents(self, conn: Connection, fresh: Sequence[_Prepared]) -> None:
+    def _learn(self, learned: _Learned) -> None:
+        if len(self._known_agents) > 200_000 or len(self._known_activities) > 100_000:
+            self._known_agents.clear()
+            self._known_names.clear()
+            self._known_activities.clear()
+        self._known_agents.update(learned.agents)
+        self._known_names.update(learned.names)
+        self._known_activities.update(learned.activities)
+
+    async def _remember_agents(
+        self, conn: Connection, fresh: Sequence[_Prepared], learned: _Learned
+    ) -> None:
         known: dict[str, str] = {}
         names: set[tuple[str, str]] = set()
         for p in fresh:
@@ -231,14 +262,22 @@ class StatementService:
                 key = agent_key(agent)
                 if key is None:
                     continue
-                known.setdefault(key, jsonio.dumps(agent_ifi(agent)))
+                if key not in self._known_agents:
+                    known.setdefault(key, jsonio.dumps(agent_ifi(agent)))
                 name = agent.get("name")
-                if isinstance(name, str) and name:
+                if isinstance(name, str) and name and (key, name) not in self._known_names:
                     names.add((key, name))
         await repo.insert_agents(conn, known, names)
+        learned.agents.update(known)
+        learned.names.update(names)
 
     async def _remember_activities(
-        self, conn: Connection, fresh: Sequence[_Prepared], can_define: bool, now_us: int
+        self,
+        conn: Connection,
+        fresh: Sequence[_Prepared],
+        can_define: bool,
+        now_us: int,
+        learned: _Learned,
     ) -> None:
         """Canonical activity definitions (Communication 2.5): first seen, then merged from the
         statements of credentials with the ``define`` scope."""
@@ -251,6 +290,17 @@ class StatementService:
                     sent[aid] = merge_definition(sent.get(aid), definition)
                 else:
                     sent.setdefault(aid, None)
+        # Skip what this process already knows to be stored with nothing to merge in.
+        for aid in list(sent):
+            if aid not in self._known_activities:
+                continue
+            definition = sent[aid]
+            cached = self._known_activities[aid]
+            if definition is None or (
+                cached is not None
+                and jsonio.dumps(merge_definition(jsonio.loads(cached), definition)) == cached
+            ):
+                del sent[aid]
         if not sent:
             return
         stored = await repo.get_activity_definitions(conn, sorted(sent))
@@ -260,14 +310,17 @@ class StatementService:
             if aid not in stored:
                 new[aid] = None if definition is None else jsonio.dumps(definition)
                 continue
+            before = stored[aid]
+            learned.activities[aid] = before
             if definition is None:
                 continue
-            before = stored[aid]
             merged = merge_definition(None if before is None else jsonio.loads(before), definition)
             text = jsonio.dumps(merged)
             if text != before:
                 changed[aid] = text
         await repo.save_activity_definitions(conn, new, changed, now_us)
+        learned.activities.update(new)
+        learned.activities.update(changed)
 
     # ------------------------------------------------------------------ reads
 

@@ -122,7 +122,8 @@ class Database:
 
     async def _write_once(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self.engine.connect() as conn:
-            await conn.execution_options(**{_WRITE_OPTION: True})
+            if self.is_sqlite:
+                await conn.execution_options(**{_WRITE_OPTION: True})
             async with conn.begin():
                 return await work(conn)
 

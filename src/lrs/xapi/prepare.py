@@ -12,8 +12,6 @@ from typing import Any
 
 from lrs.xapi.versions import XapiVersion
 
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
-
 
 def parse_instant(value: str) -> datetime:
     """Parse an already validated ISO 8601 / RFC 3339 timestamp into an aware UTC datetime.
@@ -65,6 +63,8 @@ def prepare_statement(
       SHOULD overwrite it based on the credentials used).
     - ``timestamp``: ``stored`` when absent (Data 2.4.7); in 2.0 converted to UTC.
     - ``version``: ``1.0.0`` when absent under 1.0.x (Data 2.4.10); ``2.0.0`` under 2.0.
+    - ``context.contextActivities``: a single Activity is stored as a one-element array
+      (Data 2.4.6.2: the LRS MUST return them as arrays, XAPI-00096).
     """
     statement["id"] = str(statement["id"]).lower() if "id" in statement else str(uuid.uuid4())
     statement["stored"] = stored
@@ -76,6 +76,22 @@ def prepare_statement(
         sub = statement.get("object")
         if isinstance(sub, dict) and sub.get("objectType") == "SubStatement" and "timestamp" in sub:
             sub["timestamp"] = to_utc_text(sub["timestamp"])
+    _wrap_context_activities(statement)
+    sub = statement.get("object")
+    if isinstance(sub, dict) and sub.get("objectType") == "SubStatement":
+        _wrap_context_activities(sub)
     if "version" not in statement:
         statement["version"] = "2.0.0" if version.is_v2 else "1.0.0"
     return statement
+
+
+def _wrap_context_activities(statement: dict[str, Any]) -> None:
+    context = statement.get("context")
+    if not isinstance(context, dict):
+        return
+    activities = context.get("contextActivities")
+    if not isinstance(activities, dict):
+        return
+    for key, value in activities.items():
+        if isinstance(value, dict):
+            activities[key] = [value]
