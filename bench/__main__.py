@@ -26,7 +26,9 @@ from bench import data, load, server
 RESULTS = Path(__file__).with_name("results")
 
 
-def _sample_filters(path: Path, stored_marks: list[str], queries: int, seed: int) -> dict[str, list[dict[str, str]]]:
+def _sample_filters(
+    path: Path, stored_marks: list[str], queries: int, seed: int
+) -> dict[str, list[dict[str, str]]]:
     rng = random.Random(seed)
     agents, verbs, activities, registrations = set(), set(), set(), set()
     for number, line in enumerate(data.read_batches(path)):
@@ -87,8 +89,10 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 stored_marks.append(datetime.now(UTC).isoformat(timespec="milliseconds"))
                 print(f"  ingested {done:,}", flush=True)
 
-            print(f"ingest: {args.statements:,} statements, {args.batch}/request, "
-                  f"{args.concurrency} clients")
+            print(
+                f"ingest: {args.statements:,} statements, {args.batch}/request, "
+                f"{args.concurrency} clients"
+            )
             results["ingest"] = await load.ingest(
                 http,
                 data.read_batches(path),
@@ -99,7 +103,9 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
             )
             print(json.dumps(results["ingest"]))
             results["rss_after_ingest_mib"] = srv.rss_mib()
-            print(f"single POST: {args.single_requests} requests, {args.single_concurrency} clients")
+            print(
+                f"single POST: {args.single_requests} requests, {args.single_concurrency} clients"
+            )
             results["single_post"] = await load.single_posts(
                 http, single_bodies, concurrency=args.single_concurrency
             )

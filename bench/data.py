@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import orjson
 
 from lrs.generator import GeneratorConfig, batches, generate
 
-CACHE = Path("/tmp/lrs-bench-cache")
+CACHE = Path(tempfile.gettempdir()) / "lrs-bench-cache"
 
 
 def statements(count: int, *, seed: int = 7) -> Iterator[dict[str, object]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import time
 from collections.abc import Iterator
@@ -22,8 +23,13 @@ def client(url: str, key: str, secret: str, concurrency: int) -> httpx.AsyncClie
 
 
 async def ingest(
-    http: httpx.AsyncClient, bodies: Iterator[bytes], *, concurrency: int, per_request: int,
-    total: int, on_progress: Any = None,
+    http: httpx.AsyncClient,
+    bodies: Iterator[bytes],
+    *,
+    concurrency: int,
+    per_request: int,
+    total: int,
+    on_progress: Any = None,
 ) -> dict[str, Any]:
     """POST every body with ``concurrency`` clients; throughput per tenth of the run."""
     lock = asyncio.Lock()
@@ -58,7 +64,7 @@ async def ingest(
     elapsed = time.perf_counter() - started
     marks.append((done, time.perf_counter()))
     deciles = []
-    for (n0, t0), (n1, t1) in itertools_pairwise(marks):
+    for (n0, t0), (n1, t1) in itertools.pairwise(marks):
         if n1 > n0:
             deciles.append(round((n1 - n0) / (t1 - t0)))
     return {
@@ -72,10 +78,6 @@ async def ingest(
         "request_p95_ms": round(_p95(latencies) * 1000, 1),
         "errors": errors,
     }
-
-
-def itertools_pairwise(items: list[tuple[int, float]]) -> Iterator[tuple[tuple[int, float], tuple[int, float]]]:
-    return zip(items, items[1:], strict=False)
 
 
 def _p95(values: list[float]) -> float:

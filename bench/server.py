@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def _psql(sql: str) -> None:
 
 
 def start(*, port: int, workers: int, backend: str = "postgres", keep: str | None = None) -> Server:
-    """Start `lrs serve` on 127.0.0.1:port against a fresh database (or ``keep``, an existing one)."""
+    """Start `lrs serve` on 127.0.0.1:port on a fresh database (or ``keep``, an existing one)."""
     env = dict(os.environ)
     database = None
     if backend == "postgres":
@@ -76,10 +77,15 @@ def start(*, port: int, workers: int, backend: str = "postgres", keep: str | Non
         env["LRS_DATABASE_URL"] = f"postgresql+asyncpg://{PG_ADMIN}/{database}"
         env["LRS_AUTO_MIGRATE"] = "true"
     else:
-        data_dir = Path(keep or f"/tmp/lrs-bench-{uuid.uuid4().hex[:8]}")
+        data_dir = Path(keep or Path(tempfile.gettempdir()) / f"lrs-bench-{uuid.uuid4().hex[:8]}")
         env["LRS_DATA_DIR"] = str(data_dir)
     env.update(
-        {"LRS_HOST": "127.0.0.1", "LRS_PORT": str(port), "LRS_WORKERS": str(workers), "LRS_LOG_LEVEL": "warning"}
+        {
+            "LRS_HOST": "127.0.0.1",
+            "LRS_PORT": str(port),
+            "LRS_WORKERS": str(workers),
+            "LRS_LOG_LEVEL": "warning",
+        }
     )
     created = subprocess.run(
         [LRS, "credentials", "create", "--name", "bench", "--scopes", "all"],
@@ -90,7 +96,8 @@ def start(*, port: int, workers: int, backend: str = "postgres", keep: str | Non
     ).stdout
     key = re.search(r"key:\s+(\S+)", created)
     secret = re.search(r"secret:\s+(\S+)", created)
-    assert key and secret, created
+    if key is None or secret is None:
+        raise RuntimeError(f"could not read the new credential from: {created}")
     process = subprocess.Popen([LRS, "serve"], env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -104,4 +111,6 @@ def start(*, port: int, workers: int, backend: str = "postgres", keep: str | Non
     else:
         process.kill()
         raise RuntimeError("the LRS did not become ready")
-    return Server(url, key.group(1), secret.group(1), process, database if keep is None else None, env)
+    return Server(
+        url, key.group(1), secret.group(1), process, database if keep is None else None, env
+    )

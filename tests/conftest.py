@@ -6,7 +6,6 @@ When it is unreachable the Postgres half is skipped locally and fails on CI (``C
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -34,7 +33,7 @@ BACKENDS = os.environ.get("LRS_TEST_BACKENDS", "sqlite,postgres").split(",")
 async def _pg_available() -> str | None:
     try:
         conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return str(exc)
     await conn.close()
     return None

@@ -304,3 +304,17 @@ async def test_profile_scope(
     allowed = Profiles(client, resource, basic(profile.key, profile.secret))
     assert (await allowed.get()).json() == {"a": 1}
     assert (await allowed.post({"b": 1})).status_code == 204
+
+
+def test_openapi_documents_the_document_activity_and_agent_resources() -> None:
+    from lrs.api.openapi import openapi_json
+
+    paths = json.loads(openapi_json())["paths"]
+    for path in ("/xapi/activities/state", "/xapi/activities/profile", "/xapi/agents/profile"):
+        assert set(paths[path]) == {"get", "head", "put", "post", "delete"}
+        put_params = {p["name"] for p in paths[path]["put"]["parameters"]}
+        assert {"If-Match", "If-None-Match"} <= put_params
+    for path in ("/xapi/activities", "/xapi/agents"):
+        assert set(paths[path]) == {"get", "head"}
+    operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))

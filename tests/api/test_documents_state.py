@@ -553,3 +553,23 @@ async def test_size_limit_applies_to_bodies_without_content_length(
     response = await small_client.put(URL, params=params(), headers=xapi, content=chunks())
     assert_error(response, 413)
     assert (await get(small_client, xapi)).status_code == 404
+
+
+async def test_alternate_request_syntax_reaches_the_state_resource_in_1_0_3(
+    client: httpx.AsyncClient, xapi: dict[str, str]
+) -> None:
+    # Communication 1.3: the method, headers, parameters and content travel as form fields.
+    form = {
+        **params(),
+        "Authorization": xapi["Authorization"],
+        "X-Experience-API-Version": "1.0.3",
+        "Content-Type": "application/json",
+        "content": json.dumps({"via": "form"}),
+    }
+    response = await client.post(f"{URL}?method=PUT", data=form)
+    assert response.status_code == 204, response.text
+    assert (await get(client, v1(xapi))).json() == {"via": "form"}
+    form["content"] = json.dumps({"more": True})
+    form["If-Match"] = '"not-the-etag"'
+    refused = await client.post(f"{URL}?method=POST", data=form)
+    assert_error(refused, 412)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from lrs.xapi.multipart import build_statement_multipart, Attachment
+from lrs.xapi.multipart import Attachment, build_statement_multipart
 
 VERB = "http://adlnet.gov/expapi/verbs/experienced"
 

@@ -37,5 +37,5 @@ def test_statements_read_implies_read_mine_but_not_the_reverse() -> None:
 def test_principal_require_raises_forbidden_naming_what_is_missing() -> None:
     principal = Principal(1, "k", "n", ("statements/write",), {"mbox": "mailto:a@b.c"})
     principal.require(Permission.STATEMENTS_WRITE)
-    with pytest.raises(Forbidden, match="statements.read"):
+    with pytest.raises(Forbidden, match=r"statements\.read"):
         principal.require(Permission.STATEMENTS_READ)

@@ -22,6 +22,7 @@ from lrs.xapi.documents import (
     quote_etag,
 )
 from lrs.xapi.resource_params import DocumentRequest, parse_document_params
+from lrs.xapi.versions import XapiVersion
 
 router = APIRouter()
 
@@ -103,7 +104,7 @@ _BODY = {
 }
 
 
-def _parse(request: Request, kind: DocumentKind, version: Any) -> DocumentRequest:
+def _parse(request: Request, kind: DocumentKind, version: XapiVersion) -> DocumentRequest:
     return parse_document_params(kind, request.method, request.query_params.multi_items(), version)
 
 

@@ -26,25 +26,22 @@ class StoredDocument:
     updated_us: int
 
 
-def _context_conditions(context: DocumentContext) -> list[ColumnElement[bool]]:
+def _context_conditions(
+    context: DocumentContext, registration: str | None
+) -> list[ColumnElement[bool]]:
     c = documents.c
     conds: list[ColumnElement[bool]] = [
         c.kind == context.kind.value,
         c.activity_id == context.activity_id,
         c.agent_key == context.agent_key,
     ]
-    if context.registration is not None:
-        conds.append(c.registration == context.registration)
+    if registration is not None:
+        conds.append(c.registration == registration)
     return conds
 
 
 def _key_conditions(key: DocumentKey) -> list[ColumnElement[bool]]:
-    c = documents.c
-    return [
-        *_context_conditions(key.context),
-        c.registration == key.registration,
-        c.doc_id == key.doc_id,
-    ]
+    return [*_context_conditions(key.context, key.registration), documents.c.doc_id == key.doc_id]
 
 
 async def get_document(
@@ -106,7 +103,9 @@ async def delete_document(conn: AsyncConnection, key: DocumentKey) -> None:
 
 async def delete_documents(conn: AsyncConnection, context: DocumentContext) -> int:
     """Delete every document of the context; returns how many there were."""
-    result = await conn.execute(delete(documents).where(*_context_conditions(context)))
+    result = await conn.execute(
+        delete(documents).where(*_context_conditions(context, context.registration))
+    )
     return int(result.rowcount or 0)
 
 
@@ -117,7 +116,7 @@ async def list_document_ids(
     oldest first; an id stored under several registrations is listed once, with its latest
     update."""
     c = documents.c
-    conds = _context_conditions(context)
+    conds = _context_conditions(context, context.registration)
     if since_us is not None:
         conds.append(c.updated_us > since_us)
     query = select(c.doc_id, c.updated_us).where(*conds).order_by(c.updated_us, c.seq)

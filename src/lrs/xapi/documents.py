@@ -193,16 +193,17 @@ def check_write_preconditions(
     * ``If-None-Match`` (RFC 2616 14.26): ``*`` fails when a document exists, a tag list fails
       when the stored ETag is listed; ``412`` (3.1.s4.b6/b8).
     * A PUT with neither header onto an existing document is ``409 Conflict`` (3.1.s4.b13-b15).
-      That applies to the Agent and Activity Profile Resources in 1.0.3, where the State
+      In 1.0.3 that applies to the Agent and Activity Profile Resources only: the State
       Resource "will permit PUT, POST and DELETE requests without concurrency headers"
-      (3.1.s3), and to all three resources in 2.0 (IEEE 9274.1.1 4.1.4 lists the State Resource
-      with the others; the 2.0 conformance suite checks the 409 on it).
+      (3.1.s3). In 2.0 it applies to the State Resource too (IEEE 9274.1.1 4.1.4 concurrency;
+      the 2.0 conformance suite requires the 409 on all three resources).
     * A PUT with neither header onto an absent profile document breaks the client requirement
       "A Client making a PUT request to either the Agent Profile Resource or Activity Profile
-      Resource MUST include the If-Match header or the If-None-Match header" (3.1.s3.b1). 1.0.3
-      rejects such a request with ``400 Bad Request`` (an invalid or missing argument, 3.2; the
-      1.0.3 conformance suite expects exactly that); 2.0 with ``428 Precondition Required``
-      (RFC 6585 3), the status that names the missing precondition.
+      Resource MUST include the If-Match header or the If-None-Match header" (3.1.s3.b1). Under
+      1.0.3 such a request is ``400 Bad Request`` (an invalid or missing argument, 3.2; the
+      1.0.3 conformance suite requires exactly 400). The 2.0 suite no longer tests the case;
+      there this LRS answers ``428 Precondition Required`` (RFC 6585 3), the status that names
+      the missing precondition. Creating a State document needs no header in either version.
     """
     exists = current_etag is not None
     if preconditions.if_match is not None and (
