@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
 import random
@@ -22,6 +23,7 @@ from typing import Any
 import orjson
 
 from bench import data, load, server
+from bench.rawhttp import RawClient
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -83,7 +85,13 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
     try:
         stored_marks: list[str] = []
 
-        async with load.client(srv.url, srv.key, srv.secret, args.concurrency) as http:
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def connections(count: int) -> list[RawClient]:
+                return [
+                    await stack.enter_async_context(RawClient(srv.url, srv.key, srv.secret))
+                    for _ in range(count)
+                ]
 
             def on_progress(done: int) -> None:
                 stored_marks.append(datetime.now(UTC).isoformat(timespec="milliseconds"))
@@ -94,7 +102,7 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 f"{args.concurrency} clients"
             )
             results["ingest"] = await load.ingest(
-                http,
+                await connections(args.concurrency),
                 data.read_batches(path),
                 concurrency=args.concurrency,
                 per_request=args.batch,
@@ -107,13 +115,14 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 f"single POST: {args.single_requests} requests, {args.single_concurrency} clients"
             )
             results["single_post"] = await load.single_posts(
-                http, single_bodies, concurrency=args.single_concurrency
+                await connections(args.single_concurrency), single_bodies
             )
             print(json.dumps(results["single_post"]))
             filters = _sample_filters(path, stored_marks, args.queries, args.seed)
             results["queries"] = []
+            (query_client,) = await connections(1)
             for name, params in filters.items():
-                outcome = await load.query_latency(http, name, params, follow_more=True)
+                outcome = await load.query_latency(query_client, name, params, follow_more=True)
                 print(json.dumps(outcome))
                 results["queries"].append(outcome)
         results["rss_end_mib"] = srv.rss_mib()

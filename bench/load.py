@@ -8,22 +8,15 @@ import statistics
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 import orjson
 
-HEADERS = {"X-Experience-API-Version": "2.0.0", "Content-Type": "application/json"}
-
-
-def client(url: str, key: str, secret: str, concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(
-        base_url=url, auth=(key, secret), headers=HEADERS, limits=limits, timeout=120
-    )
+from bench.rawhttp import RawClient
 
 
 async def ingest(
-    http: httpx.AsyncClient,
+    connections: list[RawClient],
     bodies: Iterator[bytes],
     *,
     concurrency: int,
@@ -38,7 +31,7 @@ async def ingest(
     latencies: list[float] = []
     errors = 0
 
-    async def worker() -> None:
+    async def worker(http: RawClient) -> None:
         nonlocal done, errors
         while True:
             async with lock:
@@ -46,12 +39,12 @@ async def ingest(
             if body is None:
                 return
             start = time.perf_counter()
-            response = await http.post("/xapi/statements", content=body)
+            status, text = await http.request("POST", "/xapi/statements", body)
             latencies.append(time.perf_counter() - start)
-            if response.status_code != 200:
+            if status != 200:
                 errors += 1
                 if errors < 5:
-                    print("ingest error", response.status_code, response.text[:300])
+                    print("ingest error", status, text[:300])
                 continue
             done += per_request
             if done * 10 // total > marks[-1][0] * 10 // total:
@@ -60,7 +53,7 @@ async def ingest(
                     on_progress(done)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(c) for c in connections))
     elapsed = time.perf_counter() - started
     marks.append((done, time.perf_counter()))
     deciles = []
@@ -85,24 +78,22 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-async def single_posts(
-    http: httpx.AsyncClient, bodies: list[bytes], *, concurrency: int
-) -> dict[str, Any]:
+async def single_posts(connections: list[RawClient], bodies: list[bytes]) -> dict[str, Any]:
     queue = iter(bodies)
     latencies: list[float] = []
     errors = 0
 
-    async def worker() -> None:
+    async def worker(http: RawClient) -> None:
         nonlocal errors
         for body in queue:
             start = time.perf_counter()
-            response = await http.post("/xapi/statements", content=body)
+            status, _ = await http.request("POST", "/xapi/statements", body)
             latencies.append(time.perf_counter() - start)
-            if response.status_code != 200:
+            if status != 200:
                 errors += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(c) for c in connections))
     elapsed = time.perf_counter() - started
     return {
         "requests": len(latencies),
@@ -115,24 +106,27 @@ async def single_posts(
 
 
 async def query_latency(
-    http: httpx.AsyncClient, name: str, params_list: list[dict[str, str]], *, follow_more: bool
+    http: RawClient, name: str, params_list: list[dict[str, str]], *, follow_more: bool
 ) -> dict[str, Any]:
     """Sequential first-page queries (limit 100); optionally the `more` page after each."""
     first: list[float] = []
     more: list[float] = []
     sizes: list[int] = []
     for params in params_list:
+        target = "/xapi/statements?" + urlencode({**params, "limit": "100"})
         start = time.perf_counter()
-        response = await http.get("/xapi/statements", params={**params, "limit": "100"})
+        status, payload = await http.request("GET", target)
         first.append(time.perf_counter() - start)
-        assert response.status_code == 200, response.text[:300]
-        body = orjson.loads(response.content)
+        if status != 200:
+            raise RuntimeError(f"query {target} answered {status}: {payload[:300]!r}")
+        body = orjson.loads(payload)
         sizes.append(len(body["statements"]))
         if follow_more and body["more"]:
             start = time.perf_counter()
-            response = await http.get(body["more"])
+            status, payload = await http.request("GET", body["more"])
             more.append(time.perf_counter() - start)
-            assert response.status_code == 200
+            if status != 200:
+                raise RuntimeError(f"more link answered {status}")
     result: dict[str, Any] = {
         "filter": name,
         "queries": len(first),

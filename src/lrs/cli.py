@@ -8,11 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from lrs import clock, jsonio
+from lrs import clock, jsonio, serving
 from lrs.config import Settings
 from lrs.errors import LRSError
 from lrs.services.container import Services
@@ -161,15 +160,11 @@ def serve(
         f"LRS on [bold]{base}{settings.xapi_path}[/bold]  (database: "
         f"{'SQLite ' + str(settings.data_dir) if settings.is_sqlite else 'PostgreSQL'})"
     )
-    uvicorn.run(
-        "lrs.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if not settings.is_sqlite else 1,
-        log_level=settings.log_level,
-        access_log=access_log,
-        proxy_headers=True,
+    serving.serve(
+        settings.host,
+        settings.port,
+        1 if settings.is_sqlite else settings.workers,
+        {"log_level": settings.log_level, "access_log": access_log, "proxy_headers": True},
     )
 
 

@@ -448,3 +448,42 @@ async def test_alternate_request_syntax_in_1_0_3_only(
         content=urlencode({"content": json.dumps(statement())}),
     )
     assert not_post.status_code == 400
+
+
+@pytest.mark.parametrize("ref_first", [False, True])
+async def test_statement_ref_filters_match_through_the_target_whenever_it_arrives(
+    client: httpx.AsyncClient, xapi: dict[str, str], ref_first: bool
+) -> None:
+    import json
+
+    target_id = str(uuid.uuid4())
+    registration = str(uuid.uuid4())
+    carol = {"mbox": f"mailto:carol.{uuid.uuid4().hex[:6]}@example.com"}
+    activity = f"http://example.com/activities/{uuid.uuid4()}"
+    verb = f"http://example.com/verbs/{uuid.uuid4()}"
+    target = statement(
+        id=target_id,
+        actor=carol,
+        verb={"id": verb},
+        object={"id": activity},
+        context={"registration": registration},
+    )
+    ref = statement(object={"objectType": "StatementRef", "id": target_id})
+    first, second = (ref, target) if ref_first else (target, ref)
+    ids = [(await post(client, xapi, body)).json()[0] for body in (first, second)]
+    ref_id = ids[0] if ref_first else ids[1]
+    expected = sorted([ref_id, target_id])
+    for params in (
+        {"agent": json.dumps(carol)},
+        {"activity": activity},
+        {"verb": verb},
+        {"registration": registration},
+        {"verb": verb, "agent": json.dumps(carol), "activity": activity},
+        {"activity": activity, "related_activities": "true"},
+    ):
+        found = [s["id"] for s in (await get(client, xapi, **params)).json()["statements"]]
+        assert sorted(found) == expected, params
+    # since/until/limit apply to the referencing statement itself, not to its target.
+    limited = (await get(client, xapi, verb=verb, limit="1")).json()
+    assert len(limited["statements"]) == 1
+    assert limited["more"]

@@ -181,15 +181,12 @@ class StatementService:
         stored_us: int,
         learned: _Learned,
     ) -> None:
-        existing, already_voided = await repo.find_existing(
+        existing, referrers = await repo.find_existing(
             conn,
             [p.row.id for p in prepared],
-            [
-                p.index.statement_ref_id
-                for p in prepared
-                if p.index.statement_ref_id and p.index.is_voiding
-            ],
+            [p.index.statement_ref_id for p in prepared if p.index.statement_ref_id],
         )
+        already_voided = {r.target_id for r in referrers if r.is_voiding}
         fresh: list[_Prepared] = []
         for p in prepared:
             found = existing.get(p.row.id)
@@ -223,16 +220,33 @@ class StatementService:
             return
         # A voiding statement may arrive before its target: the target is then stored voided.
         voided_in_batch = set(to_void)
+        targets = await self._target_facts(conn, fresh, batch_by_id, existing)
         rows = []
         for p in fresh:
+            row = p.row
             if not p.index.is_voiding and (
                 p.row.id in already_voided or p.row.id in voided_in_batch
             ):
-                rows.append(_with_voided(p.row))
-            else:
-                rows.append(p.row)
+                row = replace(row, voided=True)
+            facts = targets.get(p.index.statement_ref_id or "")
+            if facts is not None:
+                row = replace(
+                    row,
+                    target_verb_id=facts.verb_id,
+                    target_registration=facts.registration,
+                    ref_agents=facts.agents,
+                    ref_activities=facts.activities,
+                )
+            rows.append(row)
         await repo.insert_statements(conn, rows)
         await repo.mark_voided(conn, [t for t in to_void if t not in batch_by_id])
+        # StatementRefs stored before their target learn what it says now.
+        late = [
+            (r.seq, _facts(batch_by_id[r.target_id].index))
+            for r in referrers
+            if r.target_id in batch_by_id
+        ]
+        await repo.set_ref_targets(conn, late)
         await self._remember_agents(conn, fresh, learned)
         await self._remember_activities(conn, fresh, can_define, stored_us, learned)
         await repo.insert_attachments(
@@ -242,6 +256,34 @@ class StatementService:
                 for a in parts.values()
             ],
         )
+
+    async def _target_facts(
+        self,
+        conn: Connection,
+        fresh: Sequence[_Prepared],
+        batch_by_id: Mapping[str, _Prepared],
+        existing: Mapping[str, repo.ExistingStatement],
+    ) -> dict[str, repo.TargetFacts]:
+        """What each StatementRef's target (in this batch or stored) says, for the index."""
+        facts: dict[str, repo.TargetFacts] = {}
+        stored: dict[int, str] = {}
+        for p in fresh:
+            target = p.index.statement_ref_id
+            if target is None or target in facts:
+                continue
+            if target in batch_by_id:
+                facts[target] = _facts(batch_by_id[target].index)
+            elif target in existing:
+                stored[existing[target].seq] = target
+        if stored:
+            links = await repo.link_rows(conn, list(stored))
+            for seq, target in stored.items():
+                found = existing[target]
+                agents, activities = links[seq]
+                facts[target] = repo.TargetFacts(
+                    found.verb_id, found.registration, agents, activities
+                )
+        return facts
 
     def _learn(self, learned: _Learned) -> None:
         if len(self._known_agents) > 200_000 or len(self._known_activities) > 100_000:
@@ -423,8 +465,8 @@ def _max_stored(page: Sequence[tuple[int, int, str]]) -> int | None:
     return max((stored_us for _, stored_us, _ in page), default=None)
 
 
-def _with_voided(row: repo.StatementRow) -> repo.StatementRow:
-    return replace(row, voided=True)
+def _facts(index: StatementIndex) -> repo.TargetFacts:
+    return repo.TargetFacts(index.verb_id, index.registration, index.agents, index.activities)
 
 
 def _attachment_metadata(statement: Mapping[str, Any]) -> list[Mapping[str, Any]]:

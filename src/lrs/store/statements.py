@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, insert, or_, select, text, true, update
+from sqlalchemy import bindparam, false, insert, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -18,6 +18,8 @@ from lrs.store.tables import (
     attachments,
     statement_activities,
     statement_agents,
+    statement_ref_activities,
+    statement_ref_agents,
     statements,
 )
 
@@ -39,6 +41,11 @@ class StatementRow:
     payload: str
     agents: Sequence[tuple[str, str]]
     activities: Sequence[tuple[str, str]]
+    # For a StatementRef: what its target says (Communication 2.1.3 StatementRef filtering).
+    target_verb_id: str | None = None
+    target_registration: str | None = None
+    ref_agents: Sequence[tuple[str, str]] = ()
+    ref_activities: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,28 @@ class ExistingStatement:
     payload: str
     is_voiding: bool
     voided: bool
+    seq: int
+    verb_id: str
+    registration: str | None
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """A stored StatementRef statement whose target is among the incoming statements."""
+
+    seq: int
+    target_id: str
+    is_voiding: bool
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What a StatementRef's target contributes to the referencing statement's index."""
+
+    verb_id: str
+    registration: str | None
+    agents: Sequence[tuple[str, str]]
+    activities: Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -88,77 +117,148 @@ def _insert_ignore(conn: AsyncConnection, table: Any) -> Any:
 
 async def find_existing(
     conn: AsyncConnection, ids: Sequence[str], targets: Sequence[str] = ()
-) -> tuple[dict[str, ExistingStatement], set[str]]:
-    """In one round trip: the stored statements among ``ids`` and ``targets``, and which of
-    ``ids`` an already stored voiding statement targets (a voiding statement may arrive first).
+) -> tuple[dict[str, ExistingStatement], list[Referrer]]:
+    """In one round trip: the stored statements among ``ids`` and ``targets`` (the targets of
+    incoming StatementRefs), and the stored StatementRef statements that target one of ``ids``
+    (a voiding statement, or any reference, may arrive before its target).
     """
     wanted = sorted(set(ids) | set(targets))
     if not wanted:
-        return {}, set()
+        return {}, []
     incoming = sorted(set(ids))
     wanted_set, incoming_set = set(wanted), set(incoming)
     found: dict[str, ExistingStatement] = {}
-    voided_by_stored: set[str] = set()
+    referrers: list[Referrer] = []
+    columns = "seq, id, payload, is_voiding, voided, statement_ref_id, verb_id, registration"
+    rows: list[Any] = []
     if conn.dialect.name == "postgresql":
         pg = await _asyncpg(conn)
-        records = await pg.fetch(
-            "SELECT id, payload, is_voiding, voided, statement_ref_id FROM statements "
-            "WHERE id = ANY($1::varchar[]) "
-            "OR (is_voiding AND statement_ref_id = ANY($2::varchar[]))",
+        rows = await pg.fetch(
+            f"SELECT {columns} FROM statements WHERE id = ANY($1::varchar[]) "
+            "OR statement_ref_id = ANY($2::varchar[])",
             wanted,
             incoming,
         )
-        for r in records:
-            if r["id"] in wanted_set:
-                found[r["id"]] = ExistingStatement(
-                    r["id"], r["payload"], r["is_voiding"], r["voided"]
-                )
-            if r["is_voiding"] and r["statement_ref_id"] in incoming_set:
-                voided_by_stored.add(r["statement_ref_id"])
-        return found, voided_by_stored
-    s = statements.c
-    for start in range(0, max(len(wanted), len(incoming)), 500):
-        chunk, chunk_ids = wanted[start : start + 500], incoming[start : start + 500]
-        conditions: list[ColumnElement[bool]] = []
-        if chunk:
-            conditions.append(s.id.in_(chunk))
-        if chunk_ids:
-            conditions.append(and_(s.is_voiding.is_(true()), s.statement_ref_id.in_(chunk_ids)))
+    else:
+        s = statements.c
+        for start in range(0, max(len(wanted), len(incoming)), 500):
+            chunk, chunk_ids = wanted[start : start + 500], incoming[start : start + 500]
+            conditions: list[ColumnElement[bool]] = []
+            if chunk:
+                conditions.append(s.id.in_(chunk))
+            if chunk_ids:
+                conditions.append(s.statement_ref_id.in_(chunk_ids))
+            result = await conn.execute(
+                select(
+                    s.seq,
+                    s.id,
+                    s.payload,
+                    s.is_voiding,
+                    s.voided,
+                    s.statement_ref_id,
+                    s.verb_id,
+                    s.registration,
+                ).where(or_(*conditions))
+            )
+            rows.extend(row._mapping for row in result)
+    for r in rows:
+        if r["id"] in wanted_set:
+            found[r["id"]] = ExistingStatement(
+                r["id"],
+                r["payload"],
+                r["is_voiding"],
+                r["voided"],
+                r["seq"],
+                r["verb_id"],
+                r["registration"],
+            )
+        if r["statement_ref_id"] in incoming_set:
+            referrers.append(Referrer(r["seq"], r["statement_ref_id"], r["is_voiding"]))
+    return found, referrers
+
+
+async def link_rows(
+    conn: AsyncConnection, seqs: Sequence[int]
+) -> dict[int, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """The (key, usage) agent and activity rows of stored statements, by seq."""
+    found: dict[int, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+        seq: ([], []) for seq in seqs
+    }
+    if not seqs:
+        return found
+    for index, (table, key) in enumerate(
+        ((statement_agents, "agent_key"), (statement_activities, "activity_id"))
+    ):
         result = await conn.execute(
-            select(s.id, s.payload, s.is_voiding, s.voided, s.statement_ref_id).where(
-                or_(*conditions)
+            select(table.c.statement_seq, table.c[key], table.c.usage).where(
+                table.c.statement_seq.in_(list(seqs))
             )
         )
         for row in result:
-            if row.id in wanted_set:
-                found[row.id] = ExistingStatement(row.id, row.payload, row.is_voiding, row.voided)
-            if row.is_voiding and row.statement_ref_id in incoming_set:
-                voided_by_stored.add(row.statement_ref_id)
-    return found, voided_by_stored
+            found[row[0]][index].append((row[1], row[2]))
+    return found
+
+
+async def set_ref_targets(
+    conn: AsyncConnection, updates: Sequence[tuple[int, TargetFacts]]
+) -> None:
+    """Record a target that arrived after the StatementRefs that point at it."""
+    if not updates:
+        return
+    await conn.execute(
+        update(statements)
+        .where(statements.c.seq == bindparam("b_seq"))
+        .values(target_verb_id=bindparam("b_verb"), target_registration=bindparam("b_reg")),
+        [
+            {"b_seq": seq, "b_verb": facts.verb_id, "b_reg": facts.registration}
+            for seq, facts in updates
+        ],
+    )
+    for table, key, attribute in (
+        (statement_ref_agents, "agent_key", "agents"),
+        (statement_ref_activities, "activity_id", "activities"),
+    ):
+        rows = [
+            {"statement_seq": seq, key: k, "usage": usage}
+            for seq, facts in updates
+            for k, usage in getattr(facts, attribute)
+        ]
+        if rows:
+            await conn.execute(_insert_ignore(conn, table), rows)
 
 
 # One round trip for a whole batch: statements and both link tables, rows passed as arrays.
 _PG_INSERT_STATEMENTS = """
     WITH s AS (
         INSERT INTO statements (id, stored_us, timestamp_us, verb_id, registration,
-            statement_ref_id, voided, is_voiding, authority_key, version, payload)
+            statement_ref_id, voided, is_voiding, authority_key, version, payload,
+            target_verb_id, target_registration)
         SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::text[],
             $5::varchar[], $6::varchar[], $7::boolean[], $8::boolean[], $9::text[],
-            $10::varchar[], $11::text[])
+            $10::varchar[], $11::text[], $12::text[], $13::varchar[])
         RETURNING seq, id
-    ), agent_links AS (
-        INSERT INTO statement_agents (statement_seq, agent_key, usage)
+    )""" + "".join(
+    f""", {table}_rows AS (
+        INSERT INTO {table} (statement_seq, {key}, usage)
         SELECT s.seq, l.key, l.usage
-        FROM unnest($12::varchar[], $13::text[], $14::varchar[]) AS l(id, key, usage)
+        FROM unnest(${first}::varchar[], ${first + 1}::text[], ${first + 2}::varchar[])
+            AS l(id, key, usage)
         JOIN s ON s.id = l.id
-    ), activity_links AS (
-        INSERT INTO statement_activities (statement_seq, activity_id, usage)
-        SELECT s.seq, l.key, l.usage
-        FROM unnest($15::varchar[], $16::text[], $17::varchar[]) AS l(id, key, usage)
-        JOIN s ON s.id = l.id
+    )"""
+    for first, (table, key) in zip(
+        (14, 17, 20, 23),
+        (
+            ("statement_agents", "agent_key"),
+            ("statement_activities", "activity_id"),
+            ("statement_ref_agents", "agent_key"),
+            ("statement_ref_activities", "activity_id"),
+        ),
+        strict=True,
     )
+) + """
     SELECT count(*) FROM s
 """
+_LINK_ATTRIBUTES = ("agents", "activities", "ref_agents", "ref_activities")
 
 
 async def insert_statements(conn: AsyncConnection, rows: Sequence[StatementRow]) -> None:
@@ -171,13 +271,12 @@ async def insert_statements(conn: AsyncConnection, rows: Sequence[StatementRow])
         return
     if conn.dialect.name == "postgresql":
         links: dict[str, tuple[list[str], list[str], list[str]]] = {
-            "agents": ([], [], []),
-            "activities": ([], [], []),
+            attribute: ([], [], []) for attribute in _LINK_ATTRIBUTES
         }
         for r in rows:
-            for attribute, pairs in (("agents", r.agents), ("activities", r.activities)):
+            for attribute in _LINK_ATTRIBUTES:
                 ids, keys, usages = links[attribute]
-                for key, usage in pairs:
+                for key, usage in getattr(r, attribute):
                     ids.append(r.id)
                     keys.append(key)
                     usages.append(usage)
@@ -195,8 +294,9 @@ async def insert_statements(conn: AsyncConnection, rows: Sequence[StatementRow])
             [r.authority_key for r in rows],
             [r.version for r in rows],
             [r.payload for r in rows],
-            *links["agents"],
-            *links["activities"],
+            [r.target_verb_id for r in rows],
+            [r.target_registration for r in rows],
+            *(value for attribute in _LINK_ATTRIBUTES for value in links[attribute]),
         )
         return
     result = await conn.execute(
@@ -216,25 +316,26 @@ async def insert_statements(conn: AsyncConnection, rows: Sequence[StatementRow])
                 "authority_key": r.authority_key,
                 "version": r.version,
                 "payload": r.payload,
+                "target_verb_id": r.target_verb_id,
+                "target_registration": r.target_registration,
             }
             for r in rows
         ],
     )
     seqs = [row.seq for row in result]
-    agent_rows = [
-        {"statement_seq": seq, "agent_key": key, "usage": usage}
-        for seq, r in zip(seqs, rows, strict=True)
-        for key, usage in r.agents
-    ]
-    activity_rows = [
-        {"statement_seq": seq, "activity_id": key, "usage": usage}
-        for seq, r in zip(seqs, rows, strict=True)
-        for key, usage in r.activities
-    ]
-    if agent_rows:
-        await conn.execute(insert(statement_agents), agent_rows)
-    if activity_rows:
-        await conn.execute(insert(statement_activities), activity_rows)
+    for table, key, attribute in (
+        (statement_agents, "agent_key", "agents"),
+        (statement_activities, "activity_id", "activities"),
+        (statement_ref_agents, "agent_key", "ref_agents"),
+        (statement_ref_activities, "activity_id", "ref_activities"),
+    ):
+        link = [
+            {"statement_seq": seq, key: k, "usage": usage}
+            for seq, r in zip(seqs, rows, strict=True)
+            for k, usage in getattr(r, attribute)
+        ]
+        if link:
+            await conn.execute(insert(table), link)
 
 
 async def mark_voided(conn: AsyncConnection, ids: Sequence[str]) -> None:
@@ -330,7 +431,9 @@ async def get_statement(
 
 class _Sql:
     """Builds one SQL text for both databases: ``$n`` parameters for asyncpg, ``:pn`` for
-    SQLite; a list is ``= ANY($n)`` on PostgreSQL and an expanded ``IN (...)`` on SQLite."""
+    SQLite. Values are always bound parameters; only fixed identifiers and the usage names
+    (constants of this code, checked) are written into the text, the latter so that PostgreSQL
+    can match the partial indexes on usage."""
 
     def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
@@ -341,18 +444,41 @@ class _Sql:
         self.values.append(value)
         return f"${len(self.values)}" if self.postgres else f":p{len(self.values)}"
 
-    def one_of(self, column: str, values: Sequence[str]) -> str:
-        if self.postgres:
-            return f"{column} = ANY({self.param(list(values))}::varchar[])"
-        return f"{column} IN ({', '.join(self.param(v) for v in values)})"
+    @staticmethod
+    def usages(column: str, values: Sequence[str]) -> str:
+        if not all(v.isalnum() for v in values):
+            raise ValueError(f"unexpected usage names {values!r}")
+        return f"{column} IN ({', '.join(repr(v) for v in sorted(values))})"
 
     @property
     def named(self) -> dict[str, Any]:
         return {f"p{i}": v for i, v in enumerate(self.values, start=1)}
 
 
-def _own_conditions(sql: _Sql, f: StatementFilter) -> list[str]:
-    """Conditions on the returned statement itself."""
+@dataclass(frozen=True)
+class _Link:
+    table: str
+    key_column: str
+    key: str
+    usages: tuple[str, ...]
+
+
+def _links(f: StatementFilter, targeting: bool) -> list[_Link]:
+    prefix = "statement_ref_" if targeting else "statement_"
+    links = []
+    if f.agent_key is not None:
+        links.append(_Link(prefix + "agents", "agent_key", f.agent_key, f.agent_usages))
+    if f.activity_id is not None:
+        links.append(
+            _Link(prefix + "activities", "activity_id", f.activity_id, f.activity_usages)
+        )
+    return links
+
+
+def _page_sql(f: StatementFilter, limit: int, *, postgres: bool, targeting: bool) -> _Sql:
+    """One page of statements matching ``f`` directly or, with ``targeting``, through the
+    target of their StatementRef (whose facts the referencing statement carries)."""
+    sql = _Sql(postgres)
     conds = ["NOT s.voided"]
     if f.since_us is not None:
         conds.append(f"s.stored_us > {sql.param(f.since_us)}")
@@ -362,47 +488,34 @@ def _own_conditions(sql: _Sql, f: StatementFilter) -> list[str]:
         conds.append(f"s.authority_key = {sql.param(f.authority_key)}")
     if f.after_seq is not None:
         conds.append(f"s.seq {'>' if f.ascending else '<'} {sql.param(f.after_seq)}")
-    return conds
-
-
-def _target_conditions(sql: _Sql, t: str, f: StatementFilter) -> list[str]:
-    """Conditions on the statement that matches the filter (itself or a StatementRef target).
-
-    Agent and activity filters are semi-joins on the link tables, so the planner can start from
-    the (key, statement_seq) index when the key is rare and from the statement order otherwise.
-    """
-    conds: list[str] = []
+    verb, registration = (
+        ("s.target_verb_id", "s.target_registration")
+        if targeting
+        else ("s.verb_id", "s.registration")
+    )
     if f.verb_id is not None:
-        conds.append(f"{t}.verb_id = {sql.param(f.verb_id)}")
+        conds.append(f"{verb} = {sql.param(f.verb_id)}")
     if f.registration is not None:
-        conds.append(f"{t}.registration = {sql.param(f.registration)}")
-    if f.agent_key is not None:
+        conds.append(f"{registration} = {sql.param(f.registration)}")
+    links = _links(f, targeting)
+    source = "statements s"
+    distinct = ""
+    if postgres and links:
+        # Drive the page from the link index, newest first, so LIMIT stops the scan early.
+        driver = links.pop(0)
+        source = f"{driver.table} l JOIN statements s ON s.seq = l.statement_seq"
+        distinct = "DISTINCT ON (s.seq) "
+        conds.append(f"l.{driver.key_column} = {sql.param(driver.key)}")
+        conds.append(_Sql.usages("l.usage", driver.usages))
+    for link in links:
         conds.append(
-            f"{t}.seq IN (SELECT statement_seq FROM statement_agents WHERE agent_key = "
-            f"{sql.param(f.agent_key)} AND {sql.one_of('usage', f.agent_usages)})"
+            f"s.seq IN (SELECT statement_seq FROM {link.table} WHERE {link.key_column} = "
+            f"{sql.param(link.key)} AND {_Sql.usages('usage', link.usages)})"
         )
-    if f.activity_id is not None:
-        conds.append(
-            f"{t}.seq IN (SELECT statement_seq FROM statement_activities WHERE activity_id = "
-            f"{sql.param(f.activity_id)} AND {sql.one_of('usage', f.activity_usages)})"
-        )
-    return conds
-
-
-def _page_sql(f: StatementFilter, limit: int, *, postgres: bool, targeting: bool) -> _Sql:
-    sql = _Sql(postgres)
-    conds = _own_conditions(sql, f)
-    if targeting:
-        source = "statements s JOIN statements t ON t.id = s.statement_ref_id"
-        conds.append("s.statement_ref_id IS NOT NULL")
-        conds += _target_conditions(sql, "t", f)
-    else:
-        source = "statements s"
-        conds += _target_conditions(sql, "s", f)
     order = "ASC" if f.ascending else "DESC"
     sql.text = (
-        f"SELECT s.seq, s.stored_us, s.payload FROM {source} WHERE {' AND '.join(conds)} "
-        f"ORDER BY s.seq {order} LIMIT {sql.param(limit)}"
+        f"SELECT {distinct}s.seq, s.stored_us, s.payload FROM {source} "
+        f"WHERE {' AND '.join(conds)} ORDER BY s.seq {order} LIMIT {sql.param(limit)}"
     )
     return sql
 

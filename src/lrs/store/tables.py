@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 NAMING = {
@@ -64,39 +65,70 @@ statements = Table(
     Column("authority_key", Text, nullable=True),
     Column("version", String(16), nullable=False),
     Column("payload", Text, nullable=False),
+    # For a StatementRef: the target's verb and registration, copied at write time (or when the
+    # target arrives) so that "Filter Conditions for StatementRefs" are index lookups too.
+    Column("target_verb_id", Text, nullable=True),
+    Column("target_registration", String(36), nullable=True),
     Index("ix_statements_stored_us", "stored_us"),
     Index("ix_statements_verb_id_seq", "verb_id", "seq"),
     Index("ix_statements_registration_seq", "registration", "seq"),
     Index("ix_statements_statement_ref_id", "statement_ref_id"),
     Index("ix_statements_authority_key_seq", "authority_key", "seq"),
+    Index(
+        "ix_statements_target_verb_id_seq",
+        "target_verb_id",
+        "seq",
+        postgresql_where=text("target_verb_id IS NOT NULL"),
+        sqlite_where=text("target_verb_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_statements_target_registration_seq",
+        "target_registration",
+        "seq",
+        postgresql_where=text("target_registration IS NOT NULL"),
+        sqlite_where=text("target_registration IS NOT NULL"),
+    ),
 )
 
-statement_agents = Table(
-    "statement_agents",
-    metadata,
-    Column(
-        "statement_seq",
-        BigId,
-        ForeignKey("statements.seq", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("agent_key", Text, primary_key=True),
-    Column("usage", String(24), primary_key=True),
-    Index("ix_statement_agents_agent_key_seq", "agent_key", "statement_seq"),
-)
+# Usages the plain `agent` / `activity` filters match (lrs.xapi.index AGENT_USAGES_DIRECT and
+# ACTIVITY_USAGES_DIRECT); partial indexes on them keep those queries off the other rows.
+DIRECT_AGENT_USAGES = ("Actor", "ActorMember", "Object", "ObjectMember")
+DIRECT_ACTIVITY_USAGES = ("Object",)
 
-statement_activities = Table(
-    "statement_activities",
-    metadata,
-    Column(
-        "statement_seq",
-        BigId,
-        ForeignKey("statements.seq", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("activity_id", Text, primary_key=True),
-    Column("usage", String(24), primary_key=True),
-    Index("ix_statement_activities_activity_id_seq", "activity_id", "statement_seq"),
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return "usage IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _link_table(name: str, key: str, direct: tuple[str, ...]) -> Table:
+    """(statement, key, usage) rows: every agent or activity a statement mentions, and where."""
+    return Table(
+        name,
+        metadata,
+        Column(
+            "statement_seq",
+            BigId,
+            ForeignKey("statements.seq", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column(key, Text, primary_key=True),
+        Column("usage", String(24), primary_key=True),
+        Index(f"ix_{name}_{key}_seq_usage", key, "statement_seq", "usage"),
+        Index(
+            f"ix_{name}_{key}_seq_direct",
+            key,
+            "statement_seq",
+            postgresql_where=text(_in_list(direct)),
+            sqlite_where=text(_in_list(direct)),
+        ),
+    )
+
+statement_agents = _link_table("statement_agents", "agent_key", DIRECT_AGENT_USAGES)
+statement_activities = _link_table("statement_activities", "activity_id", DIRECT_ACTIVITY_USAGES)
+# The same for the target of a StatementRef, recorded on the referencing statement.
+statement_ref_agents = _link_table("statement_ref_agents", "agent_key", DIRECT_AGENT_USAGES)
+statement_ref_activities = _link_table(
+    "statement_ref_activities", "activity_id", DIRECT_ACTIVITY_USAGES
 )
 
 attachments = Table(

@@ -242,7 +242,7 @@ def _agent_form(agent: Any) -> str:
     The IFI is taken through :func:`~lrs.xapi.ifi.agent_key` (case rules), an absent
     ``objectType`` is ``Agent``, and ``member`` becomes a sorted list (un-ordered, Data 2.3.1).
     """
-    if not isinstance(agent, Mapping):
+    if not isinstance(agent, dict):
         return json.dumps(agent)
     rest: dict[str, Any] = {}
     for key, value in agent.items():

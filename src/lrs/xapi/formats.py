@@ -70,7 +70,7 @@ def to_ids(statement: Mapping[str, Any]) -> dict[str, Any]:
     """
     out = _statement_ids(statement)
     authority = statement.get("authority")
-    if isinstance(authority, Mapping):
+    if isinstance(authority, dict):
         out["authority"] = _agent_ids(authority)
     return out
 
@@ -78,16 +78,16 @@ def to_ids(statement: Mapping[str, Any]) -> dict[str, Any]:
 def _statement_ids(statement: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(statement)
     actor = statement.get("actor")
-    if isinstance(actor, Mapping):
+    if isinstance(actor, dict):
         out["actor"] = _agent_ids(actor)
     verb = statement.get("verb")
-    if isinstance(verb, Mapping) and "id" in verb:
+    if isinstance(verb, dict) and "id" in verb:
         out["verb"] = {"id": verb["id"]}
     obj = statement.get("object")
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):
         out["object"] = _object_ids(obj)
     context = statement.get("context")
-    if isinstance(context, Mapping):
+    if isinstance(context, dict):
         out["context"] = _context_ids(context)
     return out
 
@@ -116,10 +116,10 @@ def _context_ids(context: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(context)
     for key in ("instructor", "team"):
         agent = context.get(key)
-        if isinstance(agent, Mapping):
+        if isinstance(agent, dict):
             out[key] = _agent_ids(agent)
     activities = context.get("contextActivities")
-    if isinstance(activities, Mapping):
+    if isinstance(activities, dict):
         out["contextActivities"] = {
             key: [{"id": a.get("id")} for a in _as_list(value)] for key, value in activities.items()
         }
@@ -131,7 +131,7 @@ def _context_ids(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _wrapped_agent_ids(entry: Any, inner: str) -> Any:
-    if not isinstance(entry, Mapping) or not isinstance(entry.get(inner), Mapping):
+    if not isinstance(entry, dict) or not isinstance(entry.get(inner), dict):
         return entry
     return {**entry, inner: _agent_ids(entry[inner])}
 
@@ -160,17 +160,17 @@ def to_canonical(statement: Mapping[str, Any], accept_languages: Sequence[str]) 
 def _statement_canonical(statement: Mapping[str, Any], ranges: _Ranges) -> dict[str, Any]:
     out = dict(statement)
     verb = statement.get("verb")
-    if isinstance(verb, Mapping) and isinstance(verb.get("display"), Mapping):
+    if isinstance(verb, dict) and isinstance(verb.get("display"), dict):
         out["verb"] = {**verb, "display": _pick(verb["display"], ranges)}
     obj = statement.get("object")
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):
         object_type = obj.get("objectType", "Activity")
         if object_type == "Activity":
             out["object"] = _activity_canonical(obj, ranges)
         elif object_type == "SubStatement":
             out["object"] = _statement_canonical(obj, ranges)
     context = statement.get("context")
-    if isinstance(context, Mapping) and isinstance(context.get("contextActivities"), Mapping):
+    if isinstance(context, dict) and isinstance(context.get("contextActivities"), Mapping):
         out["context"] = {
             **context,
             "contextActivities": {
@@ -185,15 +185,15 @@ def _statement_canonical(statement: Mapping[str, Any], ranges: _Ranges) -> dict[
 
 
 def _activity_canonical(activity: Any, ranges: _Ranges) -> Any:
-    if not isinstance(activity, Mapping):
+    if not isinstance(activity, dict):
         return activity
     definition = activity.get("definition")
-    if not isinstance(definition, Mapping):
+    if not isinstance(definition, dict):
         return activity
     new_def = dict(definition)
     for key in _DEFINITION_LANGUAGE_MAPS:
         value = definition.get(key)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             new_def[key] = _pick(value, ranges)
     for key in _INTERACTION_COMPONENT_KEYS:
         components = definition.get(key)
@@ -203,18 +203,18 @@ def _activity_canonical(activity: Any, ranges: _Ranges) -> Any:
 
 
 def _component_canonical(component: Any, ranges: _Ranges) -> Any:
-    if isinstance(component, Mapping) and isinstance(component.get("description"), Mapping):
+    if isinstance(component, dict) and isinstance(component.get("description"), dict):
         return {**component, "description": _pick(component["description"], ranges)}
     return component
 
 
 def _attachment_canonical(attachment: Any, ranges: _Ranges) -> Any:
-    if not isinstance(attachment, Mapping):
+    if not isinstance(attachment, dict):
         return attachment
     out = dict(attachment)
     for key in ("display", "description"):
         value = attachment.get(key)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             out[key] = _pick(value, ranges)
     return out
 

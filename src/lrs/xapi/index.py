@@ -155,7 +155,7 @@ class _Collector:
         self.include_context_actors = include_context_actors
 
     def agent(self, agent: Any, usage: str) -> None:
-        if not isinstance(agent, Mapping):
+        if not isinstance(agent, dict):
             return
         key = agent_key(agent)
         if key is not None:
@@ -164,13 +164,13 @@ class _Collector:
         if isinstance(members, list):
             member_usage = usage + MEMBER_SUFFIX
             for member in members:
-                if isinstance(member, Mapping):
+                if isinstance(member, dict):
                     member_key = agent_key(member)
                     if member_key is not None:
                         self.agents[(member_key, member_usage)] = None
 
     def activity(self, activity: Any, usage: str) -> None:
-        if isinstance(activity, Mapping):
+        if isinstance(activity, dict):
             activity_id = activity.get("id")
             if isinstance(activity_id, str):
                 self.activities[(activity_id, usage)] = None
@@ -178,7 +178,7 @@ class _Collector:
     def statement(self, statement: Mapping[str, Any], prefix: str) -> None:
         self.agent(statement.get("actor"), prefix + ACTOR)
         obj = statement.get("object")
-        if isinstance(obj, Mapping):
+        if isinstance(obj, dict):
             object_type = obj.get("objectType", "Activity")
             if object_type == "Activity":
                 self.activity(obj, prefix + OBJECT)
@@ -187,14 +187,14 @@ class _Collector:
             elif object_type == "SubStatement" and not prefix:
                 self.statement(obj, SUB_PREFIX)
         context = statement.get("context")
-        if isinstance(context, Mapping):
+        if isinstance(context, dict):
             self.context(context, prefix)
 
     def context(self, context: Mapping[str, Any], prefix: str) -> None:
         self.agent(context.get("instructor"), prefix + INSTRUCTOR)
         self.agent(context.get("team"), prefix + TEAM)
         context_activities = context.get("contextActivities")
-        if isinstance(context_activities, Mapping):
+        if isinstance(context_activities, dict):
             for key, usage in _CONTEXT_ACTIVITY_USAGES:
                 value = context_activities.get(key)
                 for activity in value if isinstance(value, list) else (value,):
@@ -208,7 +208,7 @@ class _Collector:
             entries = context.get(list_key)
             if isinstance(entries, list):
                 for entry in entries:
-                    if isinstance(entry, Mapping):
+                    if isinstance(entry, dict):
                         self.agent(entry.get(inner), prefix + usage)
 
 
@@ -223,13 +223,13 @@ def extract_index(statement: Mapping[str, Any], version: XapiVersion) -> Stateme
     collector.agent(statement.get("authority"), AUTHORITY)
 
     verb = statement.get("verb")
-    raw_verb_id = verb.get("id") if isinstance(verb, Mapping) else None
+    raw_verb_id = verb.get("id") if isinstance(verb, dict) else None
     verb_id = raw_verb_id if isinstance(raw_verb_id, str) else ""
 
     obj = statement.get("object")
     object_activity_id: str | None = None
     statement_ref_id: str | None = None
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):
         object_type = obj.get("objectType", "Activity")
         object_id = obj.get("id")
         if isinstance(object_id, str):
@@ -240,7 +240,7 @@ def extract_index(statement: Mapping[str, Any], version: XapiVersion) -> Stateme
 
     registration: str | None = None
     context = statement.get("context")
-    if isinstance(context, Mapping):
+    if isinstance(context, dict):
         value = context.get("registration")
         if isinstance(value, str):
             registration = value.lower()
