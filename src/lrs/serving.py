@@ -28,8 +28,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, options: dict[str, Any]) -> None:
-    sock = _listen(host, port)
+def _worker(sock: socket.socket, options: dict[str, Any]) -> None:
     config = uvicorn.Config("lrs.app:create_app", factory=True, **options)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -41,12 +40,13 @@ def serve(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
             "lrs.app:create_app", factory=True, host=host, port=port, workers=workers, **options
         )
         return
-    # Bind once here so that a port already in use fails at once, with a clear error.
-    _listen(host, port).close()
+    # Every socket is bound and listening before any worker starts: connections that arrive
+    # while a worker is still importing wait in its own backlog instead of all going to the
+    # first worker up, and a port already in use fails here, at once.
+    sockets = [_listen(host, port) for _ in range(workers)]
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_worker, args=(host, port, options), daemon=False)
-        for _ in range(workers)
+        context.Process(target=_worker, args=(sock, options), daemon=False) for sock in sockets
     ]
     for process in processes:
         process.start()

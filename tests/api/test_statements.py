@@ -303,6 +303,14 @@ async def test_paging_with_more_links_is_complete_and_stable(
         url = body["more"]
     assert pages == 3
     assert seen == ids[::-1]
+    ascending: list[str] = []
+    url = "/xapi/statements?limit=4&ascending=true"
+    while url:
+        body = (await client.get(url, headers=xapi)).json()
+        ascending += [s["id"] for s in body["statements"]]
+        url = body["more"]
+    assert ascending[:7] == ids
+    assert len(ascending) == len(set(ascending)) == 9
 
 
 async def test_since_until_and_limit(client: httpx.AsyncClient, xapi: dict[str, str]) -> None:
@@ -331,6 +339,8 @@ async def test_since_until_and_limit(client: httpx.AsyncClient, xapi: dict[str, 
         {"agent": '{"name": "no ifi"}'},
         {"since": "yesterday"},
         {"registration": "nope"},
+        {"cursor": "12"},
+        {"cursor": "a.b"},
     ],
 )
 async def test_bad_query_parameters_are_400_with_consistent_through(

@@ -174,7 +174,7 @@ def _body_response(body: bytes, attachments: list[Attachment], multipart: bool) 
     return Response(payload, headers={"Content-Type": content_type})
 
 
-def _more_link(request: Request, services: Services, params: dict[str, str], cursor: int) -> str:
+def _more_link(request: Request, services: Services, params: dict[str, str], cursor: str) -> str:
     """A relative IRL to the next page (Data 2.5): the same parameters plus a cursor.
 
     It carries everything it needs, so it never expires, and it honours the proxy prefix.
@@ -182,5 +182,5 @@ def _more_link(request: Request, services: Services, params: dict[str, str], cur
     settings = services.settings
     prefix = urlsplit(settings.public_url).path.rstrip("/") if settings.public_url else ""
     query = {k: v for k, v in params.items() if k != CURSOR_PARAM}
-    query[CURSOR_PARAM] = str(cursor)
+    query[CURSOR_PARAM] = cursor
     return f"{prefix}{settings.xapi_path}/statements?{urlencode(query)}"

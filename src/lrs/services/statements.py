@@ -25,7 +25,7 @@ from lrs.xapi.ifi import agent_ifi, agent_key
 from lrs.xapi.index import StatementIndex, extract_index
 from lrs.xapi.multipart import Attachment, check_attachments
 from lrs.xapi.prepare import parse_instant, prepare_statement
-from lrs.xapi.query import StatementQuery
+from lrs.xapi.query import StatementQuery, format_cursor
 from lrs.xapi.signature import verify_statement_signatures
 from lrs.xapi.validate import validate_statements
 from lrs.xapi.versions import XapiVersion
@@ -36,7 +36,7 @@ class StatementPage:
     """One page of a query: statements (already formatted), the cursor of the next page."""
 
     statements: list[Any]
-    next_cursor: int | None
+    next_cursor: str | None
     last_stored_us: int | None
     attachments: list[Attachment] = field(default_factory=list)
     raw_json: bytes | None = None
@@ -242,7 +242,7 @@ class StatementService:
         await repo.mark_voided(conn, [t for t in to_void if t not in batch_by_id])
         # StatementRefs stored before their target learn what it says now.
         late = [
-            (r.seq, _facts(batch_by_id[r.target_id].index))
+            (r, _facts(batch_by_id[r.target_id].index))
             for r in referrers
             if r.target_id in batch_by_id
         ]
@@ -429,12 +429,14 @@ class StatementService:
             until_us=query.until_us,
             authority_key=mine,
             ascending=query.ascending,
-            after_seq=query.cursor,
+            after=query.cursor,
         )
         async with self.db.read() as conn:
             rows = await repo.query_statements(conn, f, limit + 1)
             page = rows[:limit]
-            next_cursor = page[-1][0] if len(rows) > limit and page else None
+            next_cursor = (
+                format_cursor(page[-1][1], page[-1][0]) if len(rows) > limit and page else None
+            )
             attachments: list[Attachment] = []
             if query.format == "exact" and not query.attachments:
                 raw = b'{"statements":[' + ",".join(p for _, _, p in page).encode() + b"]"

@@ -64,6 +64,7 @@ class Referrer:
     """A stored StatementRef statement whose target is among the incoming statements."""
 
     seq: int
+    stored_us: int
     target_id: str
     is_voiding: bool
 
@@ -92,7 +93,8 @@ class StatementFilter:
     until_us: int | None = None
     authority_key: str | None = None
     ascending: bool = False
-    after_seq: int | None = None
+    after: tuple[int, int] | None = None
+    """The (stored_us, seq) of the last statement of the previous page."""
     include_targeting: bool = True
 
     @property
@@ -129,7 +131,9 @@ async def find_existing(
     wanted_set, incoming_set = set(wanted), set(incoming)
     found: dict[str, ExistingStatement] = {}
     referrers: list[Referrer] = []
-    columns = "seq, id, payload, is_voiding, voided, statement_ref_id, verb_id, registration"
+    columns = (
+        "seq, id, stored_us, payload, is_voiding, voided, statement_ref_id, verb_id, registration"
+    )
     rows: list[Any] = []
     if conn.dialect.name == "postgresql":
         pg = await _asyncpg(conn)
@@ -152,6 +156,7 @@ async def find_existing(
                 select(
                     s.seq,
                     s.id,
+                    s.stored_us,
                     s.payload,
                     s.is_voiding,
                     s.voided,
@@ -173,7 +178,9 @@ async def find_existing(
                 r["registration"],
             )
         if r["statement_ref_id"] in incoming_set:
-            referrers.append(Referrer(r["seq"], r["statement_ref_id"], r["is_voiding"]))
+            referrers.append(
+                Referrer(r["seq"], r["stored_us"], r["statement_ref_id"], r["is_voiding"])
+            )
     return found, referrers
 
 
@@ -200,7 +207,7 @@ async def link_rows(
 
 
 async def set_ref_targets(
-    conn: AsyncConnection, updates: Sequence[tuple[int, TargetFacts]]
+    conn: AsyncConnection, updates: Sequence[tuple[Referrer, TargetFacts]]
 ) -> None:
     """Record a target that arrived after the StatementRefs that point at it."""
     if not updates:
@@ -210,8 +217,8 @@ async def set_ref_targets(
         .where(statements.c.seq == bindparam("b_seq"))
         .values(target_verb_id=bindparam("b_verb"), target_registration=bindparam("b_reg")),
         [
-            {"b_seq": seq, "b_verb": facts.verb_id, "b_reg": facts.registration}
-            for seq, facts in updates
+            {"b_seq": ref.seq, "b_verb": facts.verb_id, "b_reg": facts.registration}
+            for ref, facts in updates
         ],
     )
     for table, key, attribute in (
@@ -219,8 +226,8 @@ async def set_ref_targets(
         (statement_ref_activities, "activity_id", "activities"),
     ):
         rows = [
-            {"statement_seq": seq, key: k, "usage": usage}
-            for seq, facts in updates
+            {"statement_seq": ref.seq, key: k, "usage": usage, "stored_us": ref.stored_us}
+            for ref, facts in updates
             for k, usage in getattr(facts, attribute)
         ]
         if rows:
@@ -228,7 +235,8 @@ async def set_ref_targets(
 
 
 # One round trip for a whole batch: statements and both link tables, rows passed as arrays.
-_PG_INSERT_STATEMENTS = """
+_PG_INSERT_STATEMENTS = (
+    """
     WITH s AS (
         INSERT INTO statements (id, stored_us, timestamp_us, verb_id, registration,
             statement_ref_id, voided, is_voiding, authority_key, version, payload,
@@ -236,28 +244,31 @@ _PG_INSERT_STATEMENTS = """
         SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::text[],
             $5::varchar[], $6::varchar[], $7::boolean[], $8::boolean[], $9::text[],
             $10::varchar[], $11::text[], $12::text[], $13::varchar[])
-        RETURNING seq, id
-    )""" + "".join(
-    f""", {table}_rows AS (
-        INSERT INTO {table} (statement_seq, {key}, usage)
-        SELECT s.seq, l.key, l.usage
+        RETURNING seq, id, stored_us
+    )"""
+    + "".join(
+        f""", {table}_rows AS (
+        INSERT INTO {table} (statement_seq, {key}, usage, stored_us)
+        SELECT s.seq, l.key, l.usage, s.stored_us
         FROM unnest(${first}::varchar[], ${first + 1}::text[], ${first + 2}::varchar[])
             AS l(id, key, usage)
         JOIN s ON s.id = l.id
     )"""
-    for first, (table, key) in zip(
-        (14, 17, 20, 23),
-        (
-            ("statement_agents", "agent_key"),
-            ("statement_activities", "activity_id"),
-            ("statement_ref_agents", "agent_key"),
-            ("statement_ref_activities", "activity_id"),
-        ),
-        strict=True,
+        for first, (table, key) in zip(
+            (14, 17, 20, 23),
+            (
+                ("statement_agents", "agent_key"),
+                ("statement_activities", "activity_id"),
+                ("statement_ref_agents", "agent_key"),
+                ("statement_ref_activities", "activity_id"),
+            ),
+            strict=True,
+        )
     )
-) + """
+    + """
     SELECT count(*) FROM s
 """
+)
 _LINK_ATTRIBUTES = ("agents", "activities", "ref_agents", "ref_activities")
 
 
@@ -330,7 +341,7 @@ async def insert_statements(conn: AsyncConnection, rows: Sequence[StatementRow])
         (statement_ref_activities, "activity_id", "ref_activities"),
     ):
         link = [
-            {"statement_seq": seq, key: k, "usage": usage}
+            {"statement_seq": seq, key: k, "usage": usage, "stored_us": r.stored_us}
             for seq, r in zip(seqs, rows, strict=True)
             for k, usage in getattr(r, attribute)
         ]
@@ -469,9 +480,7 @@ def _links(f: StatementFilter, targeting: bool) -> list[_Link]:
     if f.agent_key is not None:
         links.append(_Link(prefix + "agents", "agent_key", f.agent_key, f.agent_usages))
     if f.activity_id is not None:
-        links.append(
-            _Link(prefix + "activities", "activity_id", f.activity_id, f.activity_usages)
-        )
+        links.append(_Link(prefix + "activities", "activity_id", f.activity_id, f.activity_usages))
     return links
 
 
@@ -479,15 +488,23 @@ def _page_sql(f: StatementFilter, limit: int, *, postgres: bool, targeting: bool
     """One page of statements matching ``f`` directly or, with ``targeting``, through the
     target of their StatementRef (whose facts the referencing statement carries)."""
     sql = _Sql(postgres)
+    links = _links(f, targeting)
+    driver = links.pop(0) if postgres and links else None
+    # Order and range columns: the driving link table's copies when there is one, so that the
+    # page is read in index order and LIMIT stops the scan.
+    stored, seq = ("l.stored_us", "l.statement_seq") if driver else ("s.stored_us", "s.seq")
     conds = ["NOT s.voided"]
     if f.since_us is not None:
-        conds.append(f"s.stored_us > {sql.param(f.since_us)}")
+        conds.append(f"{stored} > {sql.param(f.since_us)}")
     if f.until_us is not None:
-        conds.append(f"s.stored_us <= {sql.param(f.until_us)}")
+        conds.append(f"{stored} <= {sql.param(f.until_us)}")
     if f.authority_key is not None:
         conds.append(f"s.authority_key = {sql.param(f.authority_key)}")
-    if f.after_seq is not None:
-        conds.append(f"s.seq {'>' if f.ascending else '<'} {sql.param(f.after_seq)}")
+    if f.after is not None:
+        after_stored, after_seq = sql.param(f.after[0]), sql.param(f.after[1])
+        conds.append(
+            f"({stored}, {seq}) {'>' if f.ascending else '<'} ({after_stored}, {after_seq})"
+        )
     verb, registration = (
         ("s.target_verb_id", "s.target_registration")
         if targeting
@@ -497,14 +514,11 @@ def _page_sql(f: StatementFilter, limit: int, *, postgres: bool, targeting: bool
         conds.append(f"{verb} = {sql.param(f.verb_id)}")
     if f.registration is not None:
         conds.append(f"{registration} = {sql.param(f.registration)}")
-    links = _links(f, targeting)
     source = "statements s"
     distinct = ""
-    if postgres and links:
-        # Drive the page from the link index, newest first, so LIMIT stops the scan early.
-        driver = links.pop(0)
+    if driver is not None:
         source = f"{driver.table} l JOIN statements s ON s.seq = l.statement_seq"
-        distinct = "DISTINCT ON (s.seq) "
+        distinct = f"DISTINCT ON ({stored}, {seq}) "
         conds.append(f"l.{driver.key_column} = {sql.param(driver.key)}")
         conds.append(_Sql.usages("l.usage", driver.usages))
     for link in links:
@@ -515,7 +529,8 @@ def _page_sql(f: StatementFilter, limit: int, *, postgres: bool, targeting: bool
     order = "ASC" if f.ascending else "DESC"
     sql.text = (
         f"SELECT {distinct}s.seq, s.stored_us, s.payload FROM {source} "
-        f"WHERE {' AND '.join(conds)} ORDER BY s.seq {order} LIMIT {sql.param(limit)}"
+        f"WHERE {' AND '.join(conds)} ORDER BY {stored} {order}, {seq} {order} "
+        f"LIMIT {sql.param(limit)}"
     )
     return sql
 
@@ -536,7 +551,7 @@ async def _fetch_page(
 async def query_statements(
     conn: AsyncConnection, f: StatementFilter, limit: int
 ) -> list[tuple[int, int, str]]:
-    """Up to ``limit`` (seq, stored_us, payload) rows matching ``f``, in seq order.
+    """Up to ``limit`` (seq, stored_us, payload) rows matching ``f``, in (stored, seq) order.
 
     A statement also matches when it targets (StatementRef) a statement that meets the
     filter's conditions, voided or not (xAPI 1.0.3 Communication 2.1.3, "Filter Conditions for
@@ -550,7 +565,7 @@ async def query_statements(
         return rows
     merged = {row[0]: row for row in rows}
     merged.update({row[0]: row for row in extra})
-    ordered = sorted(merged.values(), key=lambda row: row[0], reverse=not f.ascending)
+    ordered = sorted(merged.values(), key=lambda row: (row[1], row[0]), reverse=not f.ascending)
     return ordered[:limit]
 
 

@@ -69,21 +69,25 @@ statements = Table(
     # target arrives) so that "Filter Conditions for StatementRefs" are index lookups too.
     Column("target_verb_id", Text, nullable=True),
     Column("target_registration", String(36), nullable=True),
-    Index("ix_statements_stored_us", "stored_us"),
-    Index("ix_statements_verb_id_seq", "verb_id", "seq"),
-    Index("ix_statements_registration_seq", "registration", "seq"),
+    # Results are ordered by (stored, seq) (Communication 2.1.3: newest stored first), so every
+    # filter's index ends with those two columns and since/until are ranges of the same index.
+    Index("ix_statements_stored", "stored_us", "seq"),
+    Index("ix_statements_verb_id_stored", "verb_id", "stored_us", "seq"),
+    Index("ix_statements_registration_stored", "registration", "stored_us", "seq"),
     Index("ix_statements_statement_ref_id", "statement_ref_id"),
-    Index("ix_statements_authority_key_seq", "authority_key", "seq"),
+    Index("ix_statements_authority_key_stored", "authority_key", "stored_us", "seq"),
     Index(
-        "ix_statements_target_verb_id_seq",
+        "ix_statements_target_verb_id_stored",
         "target_verb_id",
+        "stored_us",
         "seq",
         postgresql_where=text("target_verb_id IS NOT NULL"),
         sqlite_where=text("target_verb_id IS NOT NULL"),
     ),
     Index(
-        "ix_statements_target_registration_seq",
+        "ix_statements_target_registration_stored",
         "target_registration",
+        "stored_us",
         "seq",
         postgresql_where=text("target_registration IS NOT NULL"),
         sqlite_where=text("target_registration IS NOT NULL"),
@@ -113,15 +117,19 @@ def _link_table(name: str, key: str, direct: tuple[str, ...]) -> Table:
         ),
         Column(key, Text, primary_key=True),
         Column("usage", String(24), primary_key=True),
-        Index(f"ix_{name}_{key}_seq_usage", key, "statement_seq", "usage"),
+        # The statement's stored time, copied so that a page is one ordered index range.
+        Column("stored_us", BigInteger, nullable=False),
+        Index(f"ix_{name}_{key}_stored_usage", key, "stored_us", "statement_seq", "usage"),
         Index(
-            f"ix_{name}_{key}_seq_direct",
+            f"ix_{name}_{key}_stored_direct",
             key,
+            "stored_us",
             "statement_seq",
             postgresql_where=text(_in_list(direct)),
             sqlite_where=text(_in_list(direct)),
         ),
     )
+
 
 statement_agents = _link_table("statement_agents", "agent_key", DIRECT_AGENT_USAGES)
 statement_activities = _link_table("statement_activities", "activity_id", DIRECT_ACTIVITY_USAGES)

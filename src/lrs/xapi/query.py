@@ -55,7 +55,8 @@ class StatementQuery:
     format: str = "exact"
     attachments: bool = False
     ascending: bool = False
-    cursor: int | None = None
+    cursor: tuple[int, int] | None = None
+    """(stored_us, seq) of the last statement of the previous page."""
 
     @property
     def is_single(self) -> bool:
@@ -136,8 +137,22 @@ def parse_statement_query(params: Mapping[str, str], version: XapiVersion) -> St
             )
         values["format"] = params["format"]
     if CURSOR_PARAM in params:
-        values["cursor"] = _non_negative_int(CURSOR_PARAM, params[CURSOR_PARAM])
+        values["cursor"] = parse_cursor(params[CURSOR_PARAM])
     return StatementQuery(**values)  # type: ignore[arg-type]
+
+
+def format_cursor(stored_us: int, seq: int) -> str:
+    """The `more` link's position: the last statement's stored time and sequence number."""
+    return f"{stored_us}.{seq}"
+
+
+def parse_cursor(value: str) -> tuple[int, int]:
+    stored, dot, seq = value.partition(".")
+    if not (dot and stored.isdigit() and seq.isdigit()):
+        raise BadRequest(
+            f"Parameter {CURSOR_PARAM}: {value!r} is not a position from a 'more' link."
+        )
+    return int(stored), int(seq)
 
 
 def _snake(name: str) -> str:
