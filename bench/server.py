@@ -53,8 +53,10 @@ class Server:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        if self.database:
+        if self.database and not os.environ.get("LRS_BENCH_KEEP_DB"):
             _psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        elif self.database:
+            print(f"kept database {self.database}")
 
 
 def _psql(sql: str) -> None:

@@ -22,6 +22,15 @@ from lrs.store.tables import (
     statement_ref_agents,
     statements,
 )
+from lrs.xapi.index import (
+    ACTIVITY_USAGES_RELATED,
+    AGENT_USAGES_RELATED_V1_0_3,
+    AGENT_USAGES_RELATED_V2_0_0,
+)
+
+# Every usage a link row can have (lrs.xapi.index documents them).
+ALL_AGENT_USAGES = AGENT_USAGES_RELATED_V1_0_3 | AGENT_USAGES_RELATED_V2_0_0
+ALL_ACTIVITY_USAGES = ACTIVITY_USAGES_RELATED
 
 
 @dataclass(frozen=True)
@@ -456,10 +465,19 @@ class _Sql:
         return f"${len(self.values)}" if self.postgres else f":p{len(self.values)}"
 
     @staticmethod
-    def usages(column: str, values: Sequence[str]) -> str:
+    def usages(column: str, values: Sequence[str], universe: frozenset[str]) -> str:
+        """A usage condition PostgreSQL applies as a filter over an index scan in order: an
+        ``= ANY`` index condition would make it sort the whole range instead. A short list
+        (the plain filters) is written as it is, matching the partial "direct" indexes."""
         if not all(v.isalnum() for v in values):
             raise ValueError(f"unexpected usage names {values!r}")
-        return f"{column} IN ({', '.join(repr(v) for v in sorted(values))})"
+        chosen = set(values)
+        if chosen >= universe:
+            return "TRUE"
+        if len(chosen) <= len(universe) // 2:
+            return f"{column} IN ({', '.join(repr(v) for v in sorted(chosen))})"
+        excluded = sorted(universe - chosen)
+        return f"{column} NOT IN ({', '.join(repr(v) for v in excluded)})"
 
     @property
     def named(self) -> dict[str, Any]:
@@ -472,15 +490,26 @@ class _Link:
     key_column: str
     key: str
     usages: tuple[str, ...]
+    universe: frozenset[str]
 
 
 def _links(f: StatementFilter, targeting: bool) -> list[_Link]:
     prefix = "statement_ref_" if targeting else "statement_"
     links = []
     if f.agent_key is not None:
-        links.append(_Link(prefix + "agents", "agent_key", f.agent_key, f.agent_usages))
+        links.append(
+            _Link(prefix + "agents", "agent_key", f.agent_key, f.agent_usages, ALL_AGENT_USAGES)
+        )
     if f.activity_id is not None:
-        links.append(_Link(prefix + "activities", "activity_id", f.activity_id, f.activity_usages))
+        links.append(
+            _Link(
+                prefix + "activities",
+                "activity_id",
+                f.activity_id,
+                f.activity_usages,
+                ALL_ACTIVITY_USAGES,
+            )
+        )
     return links
 
 
@@ -520,11 +549,11 @@ def _page_sql(f: StatementFilter, limit: int, *, postgres: bool, targeting: bool
         source = f"{driver.table} l JOIN statements s ON s.seq = l.statement_seq"
         distinct = f"DISTINCT ON ({stored}, {seq}) "
         conds.append(f"l.{driver.key_column} = {sql.param(driver.key)}")
-        conds.append(_Sql.usages("l.usage", driver.usages))
+        conds.append(_Sql.usages("l.usage", driver.usages, driver.universe))
     for link in links:
         conds.append(
             f"s.seq IN (SELECT statement_seq FROM {link.table} WHERE {link.key_column} = "
-            f"{sql.param(link.key)} AND {_Sql.usages('usage', link.usages)})"
+            f"{sql.param(link.key)} AND {_Sql.usages('usage', link.usages, link.universe)})"
         )
     order = "ASC" if f.ascending else "DESC"
     sql.text = (
