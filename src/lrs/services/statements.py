@@ -220,7 +220,7 @@ class StatementService:
             return
         # A voiding statement may arrive before its target: the target is then stored voided.
         voided_in_batch = set(to_void)
-        targets = await self._target_facts(conn, fresh, batch_by_id, existing)
+        targets = self._target_facts(fresh, batch_by_id, existing)
         rows = []
         for p in fresh:
             row = p.row
@@ -257,16 +257,18 @@ class StatementService:
             ],
         )
 
-    async def _target_facts(
-        self,
-        conn: Connection,
+    @staticmethod
+    def _target_facts(
         fresh: Sequence[_Prepared],
         batch_by_id: Mapping[str, _Prepared],
         existing: Mapping[str, repo.ExistingStatement],
     ) -> dict[str, repo.TargetFacts]:
-        """What each StatementRef's target (in this batch or stored) says, for the index."""
+        """What each StatementRef's target (in this batch or stored) says, for the index.
+
+        A stored target's payload is indexed again rather than its link rows read back: the
+        link tables are keyed for queries (key, stored, seq), not by statement.
+        """
         facts: dict[str, repo.TargetFacts] = {}
-        stored: dict[int, str] = {}
         for p in fresh:
             target = p.index.statement_ref_id
             if target is None or target in facts:
@@ -274,15 +276,8 @@ class StatementService:
             if target in batch_by_id:
                 facts[target] = _facts(batch_by_id[target].index)
             elif target in existing:
-                stored[existing[target].seq] = target
-        if stored:
-            links = await repo.link_rows(conn, list(stored))
-            for seq, target in stored.items():
-                found = existing[target]
-                agents, activities = links[seq]
-                facts[target] = repo.TargetFacts(
-                    found.verb_id, found.registration, agents, activities
-                )
+                payload = jsonio.loads(existing[target].payload)
+                facts[target] = _facts(extract_index(payload, XapiVersion.V2_0_0))
         return facts
 
     def _learn(self, learned: _Learned) -> None:

@@ -63,9 +63,6 @@ class ExistingStatement:
     payload: str
     is_voiding: bool
     voided: bool
-    seq: int
-    verb_id: str
-    registration: str | None
 
 
 @dataclass(frozen=True)
@@ -140,9 +137,7 @@ async def find_existing(
     wanted_set, incoming_set = set(wanted), set(incoming)
     found: dict[str, ExistingStatement] = {}
     referrers: list[Referrer] = []
-    columns = (
-        "seq, id, stored_us, payload, is_voiding, voided, statement_ref_id, verb_id, registration"
-    )
+    columns = "seq, id, stored_us, payload, is_voiding, voided, statement_ref_id"
     rows: list[Any] = []
     if conn.dialect.name == "postgresql":
         pg = await _asyncpg(conn)
@@ -170,49 +165,17 @@ async def find_existing(
                     s.is_voiding,
                     s.voided,
                     s.statement_ref_id,
-                    s.verb_id,
-                    s.registration,
                 ).where(or_(*conditions))
             )
             rows.extend(row._mapping for row in result)
     for r in rows:
         if r["id"] in wanted_set:
-            found[r["id"]] = ExistingStatement(
-                r["id"],
-                r["payload"],
-                r["is_voiding"],
-                r["voided"],
-                r["seq"],
-                r["verb_id"],
-                r["registration"],
-            )
+            found[r["id"]] = ExistingStatement(r["id"], r["payload"], r["is_voiding"], r["voided"])
         if r["statement_ref_id"] in incoming_set:
             referrers.append(
                 Referrer(r["seq"], r["stored_us"], r["statement_ref_id"], r["is_voiding"])
             )
     return found, referrers
-
-
-async def link_rows(
-    conn: AsyncConnection, seqs: Sequence[int]
-) -> dict[int, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
-    """The (key, usage) agent and activity rows of stored statements, by seq."""
-    found: dict[int, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
-        seq: ([], []) for seq in seqs
-    }
-    if not seqs:
-        return found
-    for index, (table, key) in enumerate(
-        ((statement_agents, "agent_key"), (statement_activities, "activity_id"))
-    ):
-        result = await conn.execute(
-            select(table.c.statement_seq, table.c[key], table.c.usage).where(
-                table.c.statement_seq.in_(list(seqs))
-            )
-        )
-        for row in result:
-            found[row[0]][index].append((row[1], row[2]))
-    return found
 
 
 async def set_ref_targets(

@@ -74,7 +74,12 @@ statements = Table(
     Index("ix_statements_stored", "stored_us", "seq"),
     Index("ix_statements_verb_id_stored", "verb_id", "stored_us", "seq"),
     Index("ix_statements_registration_stored", "registration", "stored_us", "seq"),
-    Index("ix_statements_statement_ref_id", "statement_ref_id"),
+    Index(
+        "ix_statements_statement_ref_id",
+        "statement_ref_id",
+        postgresql_where=text("statement_ref_id IS NOT NULL"),
+        sqlite_where=text("statement_ref_id IS NOT NULL"),
+    ),
     Index("ix_statements_authority_key_stored", "authority_key", "stored_us", "seq"),
     Index(
         "ix_statements_target_verb_id_stored",
@@ -106,20 +111,21 @@ def _in_list(values: tuple[str, ...]) -> str:
 
 def _link_table(name: str, key: str, direct: tuple[str, ...]) -> Table:
     """(statement, key, usage) rows: every agent or activity a statement mentions, and where."""
+    # The primary key is the query order: a key's rows newest first are one index range (the
+    # statement's stored time is copied here for that). It is unique because stored_us is a
+    # function of statement_seq.
     return Table(
         name,
         metadata,
+        Column(key, Text, primary_key=True),
+        Column("stored_us", BigInteger, primary_key=True),
         Column(
             "statement_seq",
             BigId,
             ForeignKey("statements.seq", ondelete="CASCADE"),
             primary_key=True,
         ),
-        Column(key, Text, primary_key=True),
         Column("usage", String(24), primary_key=True),
-        # The statement's stored time, copied so that a page is one ordered index range.
-        Column("stored_us", BigInteger, nullable=False),
-        Index(f"ix_{name}_{key}_stored_usage", key, "stored_us", "statement_seq", "usage"),
         Index(
             f"ix_{name}_{key}_stored_direct",
             key,

@@ -1,5 +1,8 @@
-"""Initial schema: credentials, statements with agent/activity link tables, attachments,
-canonical activities and agents, documents.
+"""Initial schema: credentials, statements with agent/activity link tables (and those of
+StatementRef targets), attachments, canonical activities and agents, documents.
+
+Statement queries are ordered index ranges: results are ordered by (stored, seq), every filter
+index ends with those columns, and link rows carry their statement's stored time.
 
 Revision ID: 0001
 Revises:
@@ -17,6 +20,14 @@ branch_labels = None
 depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_AGENT_DIRECT = ("Actor", "ActorMember", "Object", "ObjectMember")
+LINKS = (
+    ("statement_agents", "agent_key", _AGENT_DIRECT),
+    ("statement_activities", "activity_id", ("Object",)),
+    # The agents and activities of a StatementRef's target, recorded on the referrer.
+    ("statement_ref_agents", "agent_key", _AGENT_DIRECT),
+    ("statement_ref_activities", "activity_id", ("Object",)),
+)
 
 
 def upgrade() -> None:
@@ -47,21 +58,42 @@ def upgrade() -> None:
         sa.Column("authority_key", sa.Text, nullable=True),
         sa.Column("version", sa.String(16), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("target_verb_id", sa.Text, nullable=True),
+        sa.Column("target_registration", sa.String(36), nullable=True),
         sa.PrimaryKeyConstraint("seq", name="pk_statements"),
         sa.UniqueConstraint("id", name="uq_statements_id"),
     )
-    op.create_index("ix_statements_stored_us", "statements", ["stored_us"])
-    op.create_index("ix_statements_verb_id_seq", "statements", ["verb_id", "seq"])
-    op.create_index("ix_statements_registration_seq", "statements", ["registration", "seq"])
-    op.create_index("ix_statements_statement_ref_id", "statements", ["statement_ref_id"])
-    op.create_index("ix_statements_authority_key_seq", "statements", ["authority_key", "seq"])
-    for table, key in (("statement_agents", "agent_key"), ("statement_activities", "activity_id")):
+    for name, columns in {
+        "ix_statements_stored": ["stored_us", "seq"],
+        "ix_statements_verb_id_stored": ["verb_id", "stored_us", "seq"],
+        "ix_statements_registration_stored": ["registration", "stored_us", "seq"],
+        "ix_statements_authority_key_stored": ["authority_key", "stored_us", "seq"],
+    }.items():
+        op.create_index(name, "statements", columns)
+    op.create_index(
+        "ix_statements_statement_ref_id",
+        "statements",
+        ["statement_ref_id"],
+        postgresql_where=sa.text("statement_ref_id IS NOT NULL"),
+        sqlite_where=sa.text("statement_ref_id IS NOT NULL"),
+    )
+    for column in ("target_verb_id", "target_registration"):
+        op.create_index(
+            f"ix_statements_{column}_stored",
+            "statements",
+            [column, "stored_us", "seq"],
+            postgresql_where=sa.text(f"{column} IS NOT NULL"),
+            sqlite_where=sa.text(f"{column} IS NOT NULL"),
+        )
+    for table, key, direct in LINKS:
+        # Primary key = query order (key, stored, seq); partial index for the plain filters.
         op.create_table(
             table,
-            sa.Column("statement_seq", BigId, nullable=False),
             sa.Column(key, sa.Text, nullable=False),
+            sa.Column("stored_us", sa.BigInteger, nullable=False),
+            sa.Column("statement_seq", BigId, nullable=False),
             sa.Column("usage", sa.String(24), nullable=False),
-            sa.PrimaryKeyConstraint("statement_seq", key, "usage", name=f"pk_{table}"),
+            sa.PrimaryKeyConstraint(key, "stored_us", "statement_seq", "usage", name=f"pk_{table}"),
             sa.ForeignKeyConstraint(
                 ["statement_seq"],
                 ["statements.seq"],
@@ -69,7 +101,14 @@ def upgrade() -> None:
                 ondelete="CASCADE",
             ),
         )
-        op.create_index(f"ix_{table}_{key}_seq", table, [key, "statement_seq"])
+        predicate = sa.text("usage IN (" + ", ".join(f"'{u}'" for u in direct) + ")")
+        op.create_index(
+            f"ix_{table}_{key}_stored_direct",
+            table,
+            [key, "stored_us", "statement_seq"],
+            postgresql_where=predicate,
+            sqlite_where=predicate,
+        )
     op.create_table(
         "attachments",
         sa.Column("sha2", sa.String(128), nullable=False),
@@ -128,6 +167,8 @@ def downgrade() -> None:
         "agents",
         "activities",
         "attachments",
+        "statement_ref_activities",
+        "statement_ref_agents",
         "statement_activities",
         "statement_agents",
         "statements",
