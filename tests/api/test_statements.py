@@ -497,3 +497,30 @@ async def test_statement_ref_filters_match_through_the_target_whenever_it_arrive
     limited = (await get(client, xapi, verb=verb, limit="1")).json()
     assert len(limited["statements"]) == 1
     assert limited["more"]
+
+
+async def test_paging_while_statements_arrive_concurrently_has_no_gaps_or_duplicates(
+    client: httpx.AsyncClient, xapi: dict[str, str]
+) -> None:
+    import asyncio
+
+    initial = (await post(client, xapi, [statement() for _ in range(40)])).json()
+
+    async def writer() -> None:
+        for _ in range(10):
+            await post(client, xapi, [statement() for _ in range(3)])
+            await asyncio.sleep(0)
+
+    async def reader() -> list[str]:
+        seen: list[str] = []
+        url = "/xapi/statements?limit=7"
+        while url:
+            body = (await client.get(url, headers=xapi)).json()
+            seen += [s["id"] for s in body["statements"]]
+            url = body["more"]
+            await asyncio.sleep(0)
+        return seen
+
+    _, seen = await asyncio.gather(writer(), reader())
+    assert len(seen) == len(set(seen))
+    assert set(initial) <= set(seen)
