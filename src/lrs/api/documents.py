@@ -165,15 +165,18 @@ def _get(kind: DocumentKind) -> Handler:
     return get_documents
 
 
-def _put(kind: DocumentKind) -> Handler:
-    async def put_document(
+def _store(kind: DocumentKind, method: str) -> Handler:
+    """PUT (replace) or POST (merge JSON) of one document; the service holds the difference."""
+
+    async def store_document(
         request: Request, services: ServicesDep, principal: PrincipalDep, version: VersionDep
     ) -> Response:
         parsed = _parse(request, kind, version)
         assert parsed.doc_id is not None
         preconditions = _preconditions(request)
         content = await _read_document(request, services.documents.max_bytes)
-        etag = await services.documents.put(
+        write = services.documents.put if method == "PUT" else services.documents.post
+        etag = await write(
             parsed.context.key(parsed.doc_id),
             content,
             media_type_of(request.headers.get("content-type")),
@@ -183,28 +186,8 @@ def _put(kind: DocumentKind) -> Handler:
         )
         return _written(etag)
 
-    return put_document
-
-
-def _post(kind: DocumentKind) -> Handler:
-    async def post_document(
-        request: Request, services: ServicesDep, principal: PrincipalDep, version: VersionDep
-    ) -> Response:
-        parsed = _parse(request, kind, version)
-        assert parsed.doc_id is not None
-        preconditions = _preconditions(request)
-        content = await _read_document(request, services.documents.max_bytes)
-        etag = await services.documents.post(
-            parsed.context.key(parsed.doc_id),
-            content,
-            media_type_of(request.headers.get("content-type")),
-            preconditions=preconditions,
-            version=version,
-            principal=principal,
-        )
-        return _written(etag)
-
-    return post_document
+    store_document.__name__ = f"{method.lower()}_document"
+    return store_document
 
 
 def _delete(kind: DocumentKind) -> Handler:
@@ -247,7 +230,7 @@ def _register(kind: DocumentKind) -> None:
         )
     router.add_api_route(
         path,
-        _put(kind),
+        _store(kind, "PUT"),
         methods=["PUT"],
         tags=[tag],
         operation_id=f"put_{name}",
@@ -258,7 +241,7 @@ def _register(kind: DocumentKind) -> None:
     )
     router.add_api_route(
         path,
-        _post(kind),
+        _store(kind, "POST"),
         methods=["POST"],
         tags=[tag],
         operation_id=f"post_{name}",
