@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from lrs import __version__
-from lrs.api import about, activities, agents, documents, health, statements
+from lrs.api import about, activities, agents, analytics, documents, health, statements
 from lrs.api.alternate import AlternateRequestSyntaxMiddleware
 from lrs.api.errors import install_error_handlers
 from lrs.api.limits import BodySizeLimitMiddleware
@@ -42,10 +44,23 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
         if settings.should_auto_migrate:
             await migrate.upgrade(db.engine)
-        app.state.services = Services.build(settings, db)
+        app.state.services = services = Services.build(settings, db)
+        # Every worker runs the loop; the warehouse lock lets one sync at a time (the others
+        # skip the round), so DuckDB keeps a single writer (analytics.lock).
+        background = (
+            asyncio.create_task(
+                services.analytics.sync_periodically(settings.analytics_sync_interval)
+            )
+            if settings.analytics_sync_interval > 0
+            else None
+        )
         try:
             yield
         finally:
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
             if database is None:
                 await db.dispose()
 
@@ -63,6 +78,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(documents.router, prefix=settings.xapi_path)
     app.include_router(activities.router, prefix=settings.xapi_path)
     app.include_router(agents.router, prefix=settings.xapi_path)
+    app.include_router(analytics.router)
     app.add_middleware(
         VersionHeaderMiddleware, prefix=settings.xapi_path, default=XapiVersion.V2_0_0
     )

@@ -1,19 +1,24 @@
-"""The ``lrs`` command: serve, db, credentials (and, as they land, analytics, export, demo)."""
+"""The ``lrs`` command: serve, db, credentials, analytics (sync, uploads), export."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from analytics.sync import SyncReport
+from analytics.uploads import UploadRejected
 from lrs import clock, jsonio, serving
 from lrs.config import Settings
 from lrs.errors import LRSError
+from lrs.services.analytics import UploadResult
 from lrs.services.container import Services
 from lrs.store import migrate
 from lrs.store.database import Database
@@ -23,6 +28,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 cred_app = typer.Typer(help="API credentials (HTTP Basic key/secret).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cred_app, name="credentials")
+analytics_app = typer.Typer(
+    help="Analytics warehouse: sync it, upload the roster and outcomes.", no_args_is_help=True
+)
+app.add_typer(analytics_app, name="analytics")
 console = Console(soft_wrap=True)
 T = TypeVar("T")
 
@@ -42,6 +51,13 @@ def _run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = N
 
     try:
         return asyncio.run(main())
+    except UploadRejected as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        for problem in exc.problems:
+            console.print(f"  {problem.describe()}")
+        if exc.total > len(exc.problems):
+            console.print(f"  ... {exc.total - len(exc.problems)} more")
+        raise typer.Exit(2) from exc
     except LRSError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from exc
@@ -166,6 +182,127 @@ def serve(
         1 if settings.is_sqlite else settings.workers,
         {"log_level": settings.log_level, "access_log": access_log, "proxy_headers": True},
     )
+
+
+def _print_sync(report: SyncReport) -> None:
+    console.print(
+        f"synced {report.statements_read:,} statements in {report.seconds:.1f} s: "
+        f"{report.inserted:,} added, {report.excluded:,} voiding/voided skipped, "
+        f"{report.removed:,} removed by voiding"
+    )
+    counts = ", ".join(f"{table} {rows:,}" for table, rows in report.counts.items())
+    console.print(f"warehouse: {counts}")
+
+
+@analytics_app.command("sync")
+def analytics_sync(
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait when another sync or export holds the lock.")
+    ] = 0.0,
+) -> None:
+    """Copy new statements, voids, the roster and outcomes into the DuckDB warehouse.
+
+    Incremental and idempotent; run it from cron or a systemd timer (or set
+    LRS_ANALYTICS_SYNC_INTERVAL for the server to do it).
+    """
+
+    async def work(services: Services) -> SyncReport:
+        if not console.is_terminal:
+            return await services.analytics.sync(lock_timeout=wait)
+        with Progress(
+            TextColumn("sync"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("statements", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return await services.analytics.sync(progress=progress, lock_timeout=wait)
+
+    _print_sync(_run(work))
+
+
+def _upload(table: str, path: Path, replace: bool) -> None:
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        console.print(f"[red]error:[/red] cannot read {path}: {exc.strerror}")
+        raise typer.Exit(2) from exc
+    content_type = {
+        ".csv": "text/csv",
+        ".json": "application/json",
+        ".jsonl": "application/x-ndjson",
+        ".ndjson": "application/x-ndjson",
+    }.get(path.suffix.lower())
+    mode = "replace" if replace else "upsert"
+
+    async def work(services: Services) -> UploadResult:
+        upload = (
+            services.analytics.upload_roster
+            if table == "roster"
+            else services.analytics.upload_outcomes
+        )
+        return await upload(body, content_type, mode=mode)
+
+    result = _run(work)
+    console.print(f"{table}: {result.rows:,} rows stored ({mode}); the next sync copies them")
+
+
+@analytics_app.command("roster")
+def analytics_roster(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON or JSON Lines file.")],
+    replace: Annotated[
+        bool, typer.Option(help="Replace the whole roster instead of upserting rows.")
+    ] = False,
+) -> None:
+    """Upload the roster (CSV, JSON or JSON Lines).
+
+    Columns: learner_key (or email), hr_id, name, hire_date, leave_date, team, role, region,
+    manager. Bad rows are listed by line and nothing is stored.
+    """
+    _upload("roster", file, replace)
+
+
+@analytics_app.command("outcomes")
+def analytics_outcomes(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON or JSON Lines file.")],
+    replace: Annotated[
+        bool, typer.Option(help="Replace all uploaded outcomes instead of upserting rows.")
+    ] = False,
+) -> None:
+    """Upload outcome values (CSV, JSON or JSON Lines).
+
+    Columns: subject_type, subject, metric_id, period_start, period_end, value, target,
+    baseline, unit. Bad rows are listed by line and nothing is stored.
+    """
+    _upload("outcomes", file, replace)
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option(help="Directory to write the tables and manifest into.")],
+    format: Annotated[str, typer.Option(help="parquet, csv or duckdb.")] = "parquet",
+    clear_emails: Annotated[
+        bool, typer.Option(help="Export e-mail addresses in clear text (default: hashed).")
+    ] = False,
+    sync: Annotated[bool, typer.Option(help="Sync the warehouse first.")] = False,
+) -> None:
+    """Export every BI table of the analytics warehouse, atomically, with manifest.json."""
+
+    async def work(services: Services) -> dict[str, Any]:
+        if sync:
+            _print_sync(await services.analytics.sync(lock_timeout=60.0))
+        return await services.analytics.export(out, format, clear_emails=clear_emails)
+
+    manifest = _run(work)
+    for table, entry in manifest["tables"].items():
+        console.print(f"  {table:<28} {entry['rows']:>12,} rows  {entry['path']}")
+    console.print(f"wrote {out / 'manifest.json'} (as of {manifest['as_of']})")
 
 
 @app.command()

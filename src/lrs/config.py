@@ -58,6 +58,34 @@ class Settings(BaseSettings):
         description="Upgrade the schema at start. Default: on for SQLite, off for Postgres.",
     )
     log_level: str = Field(default="info", description="Log level of the server.")
+    analytics_path: Path | None = Field(
+        default=None,
+        description=(
+            "The analytics warehouse (DuckDB file). Empty: <data_dir>/analytics/warehouse.duckdb."
+        ),
+    )
+    analytics_sync_interval: float = Field(
+        default=0.0,
+        ge=0.0,
+        description=(
+            "Seconds between background warehouse syncs in the server; 0: off (run "
+            "`lrs analytics sync` from cron or a systemd timer instead)."
+        ),
+    )
+    analytics_lag_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description=(
+            "Re-read margin of the sync: statements committed up to this long after their "
+            "`stored` time are still picked up (re-read, de-duplicated by statement id)."
+        ),
+    )
+    analytics_batch_size: int = Field(
+        default=100_000, ge=1, description="Statements per sync batch (one DuckDB transaction)."
+    )
+    analytics_threads: int = Field(
+        default=0, ge=0, description="DuckDB threads for sync and exports; 0: one per core."
+    )
 
     @field_validator("xapi_path")
     @classmethod
@@ -76,6 +104,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'lrs.db').as_posix()}"
+
+    @property
+    def resolved_analytics_path(self) -> Path:
+        """The warehouse file, defaulting to ``analytics/warehouse.duckdb`` in ``data_dir``."""
+        return self.analytics_path or self.data_dir / "analytics" / "warehouse.duckdb"
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lrs.config import Settings
 from lrs.services.activities import ActivityService
 from lrs.services.agents import AgentService
+from lrs.services.analytics import AnalyticsService
 from lrs.services.credentials import CredentialService
 from lrs.services.documents import DocumentService
 from lrs.services.statements import StatementService
@@ -22,6 +23,7 @@ class Services:
     documents: DocumentService
     activities: ActivityService
     agents: AgentService
+    analytics: AnalyticsService
 
     @classmethod
     def build(cls, settings: Settings, db: Database) -> Services:
@@ -39,4 +41,5 @@ class Services:
             documents=DocumentService(db, max_bytes=settings.max_document_bytes),
             activities=ActivityService(db),
             agents=AgentService(db),
+            analytics=AnalyticsService(db, settings),
         )

@@ -11,6 +11,8 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -192,4 +194,46 @@ documents = Table(
     Column("etag", String(64), nullable=False),
     Column("updated_us", BigInteger, nullable=False),
     UniqueConstraint("kind", "activity_id", "agent_key", "registration", "doc_id"),
+)
+
+# Uploaded analytics tables (ANALYTICS.md section 1). They live in the LRS database, not in the
+# DuckDB warehouse, so that the warehouse keeps a single writer: the sync copies them over.
+analytics_roster = Table(
+    "analytics_roster",
+    metadata,
+    Column("learner_key", Text, primary_key=True),
+    Column("hr_id", Text, nullable=True),
+    Column("name", Text, nullable=True),
+    Column("hire_date", Date, nullable=True),
+    Column("leave_date", Date, nullable=True),
+    Column("team", Text, nullable=True),
+    Column("role", Text, nullable=True),
+    Column("region", Text, nullable=True),
+    Column("manager", Text, nullable=True),
+    Column("updated_us", BigInteger, nullable=False),
+)
+
+analytics_outcomes = Table(
+    "analytics_outcomes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # 'learner' (subject is a learner key) or 'team' (subject is a roster team name).
+    Column("subject_type", String(16), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("metric_id", Text, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("target", Double, nullable=True),
+    Column("baseline", Double, nullable=True),
+    Column("unit", Text, nullable=True),
+    Column("updated_us", BigInteger, nullable=False),
+    UniqueConstraint(
+        "subject_type",
+        "subject",
+        "metric_id",
+        "period_start",
+        "period_end",
+        name="uq_analytics_outcomes_key",
+    ),
 )
