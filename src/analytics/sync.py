@@ -50,6 +50,9 @@ from lrs.store import analytics as store
 from lrs.store.database import Database
 
 T = TypeVar("T")
+FIRST_BATCH = 10_000
+CHECKPOINT_EVERY = 1_000_000
+"""Statements a run applies between two checkpoints of the warehouse (which bound its WAL)."""
 Progress = Callable[[int, int], None]
 """Called after each committed batch with (statements read so far, statements expected)."""
 
@@ -203,14 +206,16 @@ async def _run(
             total = await store.count_statements_after(conn, hwm)
         progress(0, total)
 
-    async def fetch(after: tuple[int, int] | None) -> PreparedBatch:
+    async def fetch(after: tuple[int, int] | None, size: int) -> PreparedBatch:
         async with db.read() as conn:
-            rows = await store.read_statements_after(conn, after, options.batch_size)
+            rows = await store.read_statements_after(conn, after, size)
         # Arrow conversion off the warehouse thread: it overlaps the previous batch's apply.
         return await asyncio.to_thread(PreparedBatch.of, rows)
 
     # Read ahead: the next batch is read from the store while DuckDB applies this one.
-    pending = asyncio.create_task(fetch(hwm))
+    # A small first batch gets DuckDB going while the first full one is read.
+    checkpointed = 0
+    pending = asyncio.create_task(fetch(hwm, min(options.batch_size, FIRST_BATCH)))
     try:
         while True:
             waited = time.perf_counter()
@@ -219,7 +224,7 @@ async def _run(
             if not batch.rows:
                 break
             hwm = batch.last_key
-            pending = asyncio.create_task(fetch(hwm))
+            pending = asyncio.create_task(fetch(hwm, options.batch_size))
             batch_number += 1
             applying = time.perf_counter()
             result = await calls.run(
@@ -228,6 +233,9 @@ async def _run(
             report.apply_seconds += time.perf_counter() - applying
             report.add(result)
             report.batches += 1
+            if report.statements_read - checkpointed >= CHECKPOINT_EVERY:
+                await calls.run(warehouse.checkpoint)
+                checkpointed = report.statements_read
             if progress is not None:
                 progress(report.statements_read, max(total, report.statements_read))
     finally:

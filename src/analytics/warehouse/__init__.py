@@ -3,7 +3,7 @@
 :class:`Warehouse` wraps one DuckDB connection. Its ``apply_*`` methods each run one
 transaction that also advances the sync's bookkeeping in ``sync_state``, so a crash at any
 point leaves the file as it was after the last committed batch (DESIGN.md principle 10).
-Exports open it read-only (:mod:`analytics.export`); BI tools never open the live file.
+Exports (:mod:`analytics.export`) write snapshots of it; BI tools never open the live file.
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def _statement_arrow(batch: StatementColumns) -> pa.Table:
 
 
 class Warehouse:
-    """One connection to the warehouse file (read-write for the sync, read-only for exports)."""
+    """One connection to the warehouse file. The sync and the exports open it read-write while
+    they hold :class:`analytics.lock.WarehouseLock` (an export may first refresh derived rows
+    a crashed sync left behind)."""
 
     def __init__(self, path: Path, *, read_only: bool = False, threads: int = 0) -> None:
         self.path = path
@@ -108,9 +110,11 @@ class Warehouse:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if not read_only:
-            # Checkpoint once at the end of a sync run (:meth:`checkpoint`), not after every
-            # batch: the WAL keeps each batch durable meanwhile.
-            self.con.execute("SET checkpoint_threshold = '1GB'")
+            # The sync checkpoints itself (:meth:`checkpoint`: at the end of a run and every
+            # CHECKPOINT_EVERY statements), not DuckDB after every batch or in the middle of
+            # one: the WAL keeps each batch durable meanwhile, and each row is compressed and
+            # written to the file once.
+            self.con.execute("SET checkpoint_threshold = '64GB'")
             self.con.execute("SET preserve_insertion_order = false")
         for macro in MACROS:
             self.con.execute(macro)
@@ -256,7 +260,8 @@ class Warehouse:
                 con.execute(flatten.INSERT_CONTEXT_ACTIVITIES)
                 con.execute(flatten.INSERT_STATEMENT_OUTCOMES)
                 con.execute(flatten.VOIDED_NOW)
-                con.execute(flatten.REMOVED)
+                voiding = _count(con, "voided_now")
+                con.execute(flatten.REMOVED if voiding else flatten.NOTHING_REMOVED)
                 for sql in flatten.MERGE_OBJECTS:
                     con.execute(sql)
                 removed = _count(con, "removed")

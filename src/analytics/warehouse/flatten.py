@@ -230,6 +230,10 @@ SELECT statement_id, stored_time, actor_type, actor_key, object_type, object_id,
 FROM statement
 WHERE statement_id IN (SELECT statement_id FROM voided_now)
 """
+# The same, empty, without scanning `statement` (a batch without voiding statements).
+NOTHING_REMOVED: Final = REMOVED.replace(
+    "WHERE statement_id IN (SELECT statement_id FROM voided_now)", "LIMIT 0"
+)
 REMOVE_VOIDED: Final = (
     "DELETE FROM statement WHERE statement_id IN (SELECT statement_id FROM voided_now)",
     "DELETE FROM statement_context_activity "
