@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from analytics.lock import WarehouseLock
+from analytics.snapshot import publish_snapshot
 from analytics.warehouse import BatchResult, PreparedBatch, SyncState, Warehouse
 from lrs import clock
 from lrs.store import analytics as store
@@ -78,7 +79,7 @@ class SyncReport:
     apply_seconds: float = 0.0
     """Time spent in DuckDB applying statement batches."""
     phases: dict[str, float] = field(default_factory=dict)
-    """Seconds per phase: uploads, activities, margin, statements, refresh, checkpoint."""
+    """Seconds per phase: uploads, activities, margin, statements, refresh, checkpoint, publish."""
     counts: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: BatchResult) -> None:
@@ -120,10 +121,16 @@ async def sync_warehouse(
     try:
         warehouse = await _Calls(executor).run(Warehouse, path, threads=options.threads)
         try:
-            return await _run(db, warehouse, _Calls(executor), options, progress, before_commit)
+            report = await _run(db, warehouse, _Calls(executor), options, progress, before_commit)
         finally:
             # Queued behind whatever the thread is doing; waited for before the lock goes.
             executor.submit(warehouse.close).result()
+        # The closed file is fully checkpointed: publish it to the metric readers.
+        publishing = time.perf_counter()
+        await asyncio.get_running_loop().run_in_executor(executor, publish_snapshot, path)
+        report.phases["publish"] = round(time.perf_counter() - publishing, 3)
+        report.seconds += report.phases["publish"]
+        return report
     finally:
         executor.shutdown(wait=True)
         lock.release()

@@ -10,6 +10,7 @@ from lrs.services.agents import AgentService
 from lrs.services.analytics import AnalyticsService
 from lrs.services.credentials import CredentialService
 from lrs.services.documents import DocumentService
+from lrs.services.metrics import MetricsService
 from lrs.services.statements import StatementService
 from lrs.store.database import Database
 
@@ -24,6 +25,7 @@ class Services:
     activities: ActivityService
     agents: AgentService
     analytics: AnalyticsService
+    metrics: MetricsService
 
     @classmethod
     def build(cls, settings: Settings, db: Database) -> Services:
@@ -42,4 +44,5 @@ class Services:
             activities=ActivityService(db),
             agents=AgentService(db),
             analytics=AnalyticsService(db, settings),
+            metrics=MetricsService(settings),
         )

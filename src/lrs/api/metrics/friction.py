@@ -1,0 +1,7 @@
+"""Analytics metric endpoints: friction (ANALYTICS.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/analytics", tags=["Analytics metrics"])

@@ -1,0 +1,71 @@
+"""The read snapshot the metric endpoints query: published by every sync, atomically swapped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from metrics_support import build_services, open_snapshot
+
+from analytics.metrics.common import envelope, to_csv, warehouse_info
+from analytics.snapshot import NoWarehouse, SnapshotReader, snapshot_path
+from lrs.generator import GeneratorConfig, batches, generate
+from lrs.xapi.versions import XapiVersion
+
+
+async def test_sync_publishes_a_snapshot_that_readers_switch_to(tmp_path: Path) -> None:
+    services, db = await build_services(tmp_path)
+    try:
+        reader = SnapshotReader(services.analytics.warehouse_path)
+        with pytest.raises(NoWarehouse, match="lrs analytics sync"):
+            reader.run(lambda con: con.execute("SELECT 1").fetchall())
+
+        created = await services.credentials.create("t", "all")
+        principal = await services.credentials.authenticate(created.key, created.secret)
+        statements = list(generate(GeneratorConfig(seed=3, learners=4, void_rate=0.0)))
+        first, second = statements[:200], statements[200:]
+        for batch in batches(first, 100):
+            await services.statements.store(batch, principal=principal, version=XapiVersion.V2_0_0)
+        report = await services.analytics.sync()
+        assert "publish" in report.phases
+        path = snapshot_path(services.analytics.warehouse_path)
+        assert path is not None
+        assert path.exists()
+
+        def count(con: object) -> int:
+            return int(con.execute("SELECT count(*) FROM statement").fetchone()[0])  # type: ignore[attr-defined]
+
+        assert reader.run(count) == 200
+        # A cursor opened on the first snapshot keeps reading it after the swap.
+        held = reader.cursor()
+        for batch in batches(second, 100):
+            await services.statements.store(batch, principal=principal, version=XapiVersion.V2_0_0)
+        await services.analytics.sync()
+        assert reader.run(count) == len(statements)
+        assert count(held) == 200
+        held.close()
+
+        newest = snapshot_path(services.analytics.warehouse_path)
+        assert newest is not None
+        assert newest != path
+        con = open_snapshot(newest)
+        info = warehouse_info(con)
+        assert info.as_of is not None
+        assert info.hwm_stored is not None
+        body = envelope(con, {"threshold": 0.8}, {"rows": []})
+        assert body["as_of"].endswith("Z")
+        assert set(body["high_water_mark"]) == {"stored", "seq"}
+        assert body["definitions"]["threshold"] == 0.8
+        assert (
+            "http://adlnet.gov/expapi/verbs/passed"
+            in body["definitions"]["verb_roles"]["proficient"]
+        )
+        con.close()
+        reader.close()
+    finally:
+        await db.dispose()
+
+
+def test_tables_render_as_csv_with_json_cells() -> None:
+    text = to_csv([{"a": 1, "b": None, "c": [1, 2], "d": True}, {"a": 2, "b": "x,y"}])
+    assert text.splitlines() == ["a,b,c,d", '1,,"[1,2]",true', '2,"x,y",,']
