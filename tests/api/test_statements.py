@@ -524,3 +524,38 @@ async def test_paging_while_statements_arrive_concurrently_has_no_gaps_or_duplic
     _, seen = await asyncio.gather(writer(), reader())
     assert len(seen) == len(set(seen))
     assert set(initial) <= set(seen)
+
+
+async def test_concurrent_posts_of_one_new_statement_id_never_give_a_500(
+    client: httpx.AsyncClient, xapi: dict[str, str]
+) -> None:
+    """Requests racing to store the same new id: each sees the winner's row on retry, so an
+    identical statement is an idempotent 200 and a different one a 409 (never a 500)."""
+    import asyncio
+
+    for _ in range(3):
+        same_id = str(uuid.uuid4())
+        identical = await asyncio.gather(
+            *(post(client, xapi, [statement(id=same_id)]) for _ in range(6))
+        )
+        assert [r.status_code for r in identical] == [200] * 6, [r.text for r in identical]
+        assert all(r.json() == [same_id] for r in identical)
+
+        other_id = str(uuid.uuid4())
+        differing = await asyncio.gather(
+            *(
+                post(client, xapi, [statement(id=other_id, result={"score": {"raw": n}})])
+                for n in range(6)
+            ),
+            client.put(
+                "/xapi/statements",
+                params={"statementId": other_id},
+                headers=xapi,
+                json=statement(id=other_id, result={"score": {"raw": 99}}),
+            ),
+        )
+        codes = sorted(r.status_code for r in differing)
+        assert 500 not in codes, [r.text for r in differing]
+        assert codes.count(409) == 6, codes
+        stored = (await get(client, xapi, statementId=other_id)).json()
+        assert stored["result"]["score"]["raw"] in {0, 1, 2, 3, 4, 5, 99}

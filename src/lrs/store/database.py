@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from lrs.errors import ServiceUnavailable
@@ -23,17 +22,28 @@ Connection = AsyncConnection
 
 T = TypeVar("T")
 
-# Postgres: serialization_failure, deadlock_detected. SQLite: "database is locked".
-_RETRY_SQLSTATES = {"40001", "40P01"}
+# Postgres: serialization_failure, deadlock_detected, unique_violation. SQLite: "database is
+# locked", "UNIQUE constraint failed". A unique violation means a concurrent transaction
+# committed the same key (e.g. two requests carrying the same new statement id) after this one
+# looked for it: run again, the work then sees the committed row and answers as the rules say
+# (an idempotent re-send, a 409 conflict, a precondition failure) instead of a 500.
+_RETRY_SQLSTATES = {"40001", "40P01", "23505"}
+_RETRY_MESSAGES = ("database is locked", "UNIQUE constraint failed")
 _WRITE_OPTION = "lrs_write"
 
 
 def _is_retryable(exc: BaseException) -> bool:
+    """A transient conflict, from SQLAlchemy or from asyncpg used directly (the hot paths)."""
     orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    sqlstate = (
+        getattr(exc, "sqlstate", None)
+        or getattr(orig, "sqlstate", None)
+        or getattr(orig, "pgcode", None)
+    )
     if sqlstate in _RETRY_SQLSTATES:
         return True
-    return "database is locked" in str(exc)
+    message = str(exc)
+    return any(text in message for text in _RETRY_MESSAGES)
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -102,8 +112,9 @@ class Database:
     ) -> T:
         """Run ``work`` in one transaction: all of it commits or none of it does.
 
-        Serialization failures and deadlocks (Postgres) or a locked database (SQLite) are
-        retried with backoff; ``work`` must therefore be safe to run again from the start.
+        Serialization failures, deadlocks and unique violations (Postgres) or a locked database
+        and unique violations (SQLite) are retried with backoff; ``work`` must therefore be safe
+        to run again from the start (DESIGN.md principle 6: an expected conflict is never a 500).
         """
         for attempt in range(1, attempts + 1):
             try:
@@ -111,13 +122,14 @@ class Database:
                     async with self._write_lock:
                         return await self._write_once(work)
                 return await self._write_once(work)
-            except (OperationalError, DBAPIError) as exc:
+            except (OSError, ConnectionError) as exc:
+                raise ServiceUnavailable(f"The database is unreachable: {exc}") from exc
+            except Exception as exc:
+                # SQLAlchemy's errors, and asyncpg's own from the hot paths that use it directly.
                 if attempt == attempts or not _is_retryable(exc):
                     raise
                 log.info("retrying a write transaction after %s (attempt %d)", exc, attempt)
                 await asyncio.sleep(0.01 * 2**attempt)
-            except (OSError, ConnectionError) as exc:
-                raise ServiceUnavailable(f"The database is unreachable: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _write_once(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
