@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 
 from analytics.lock import WarehouseLock
 from analytics.snapshot import publish_snapshot
+from analytics.verb_roles import VerbRoles, effective_roles
 from analytics.warehouse import BatchResult, PreparedBatch, SyncState, Warehouse
 from lrs import clock
 from lrs.store import analytics as store
@@ -72,6 +73,8 @@ class SyncReport:
     roster_copied: bool = False
     outcomes_copied: bool = False
     activities_copied: int = 0
+    verb_roles_changed: bool = False
+    """The verb roles differed from the warehouse's: every derived row was recomputed."""
     hwm: tuple[int, int] | None = None
     seconds: float = 0.0
     read_wait_seconds: float = 0.0
@@ -96,6 +99,7 @@ class SyncOptions:
     lag_seconds: float = 60.0
     threads: int = 0
     lock_timeout: float = 0.0
+    verb_roles: VerbRoles = field(default_factory=effective_roles)
 
 
 async def sync_warehouse(
@@ -158,6 +162,7 @@ async def _run(
     started = time.perf_counter()
     report = SyncReport()
     await calls.run(warehouse.ensure_schema)
+    report.verb_roles_changed = await calls.run(warehouse.apply_verb_roles, options.verb_roles)
     await calls.run(warehouse.mark_sync, started_us=clock.now_us())
     state = await calls.run(warehouse.state)
     lag_us = int(options.lag_seconds * 1_000_000)

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     analytics_threads: int = Field(
         default=0, ge=0, description="DuckDB threads for sync and exports; 0: one per core."
     )
+    analytics_verb_roles: Path | None = Field(
+        default=None,
+        description=(
+            "JSON file editing the verb roles (role -> list of verb IRIs; a role it names gets "
+            "exactly those verbs, the others keep ANALYTICS.md's defaults). Empty: defaults."
+        ),
+    )
 
     @field_validator("xapi_path")
     @classmethod

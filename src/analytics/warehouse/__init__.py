@@ -168,6 +168,28 @@ class Warehouse:
             self.con.rollback()
             raise
 
+    def apply_verb_roles(self, roles: Sequence[tuple[str, str]]) -> bool:
+        """Make ``verb_role`` hold ``roles``; when that changes it, mark every learner-activity
+        row for recomputation (the derived rows depend on the roles). True when changed."""
+        current = sorted(self.con.execute("SELECT verb_id, role FROM verb_role").fetchall())
+        wanted = sorted((verb, role) for verb, role in roles)
+        if current == wanted:
+            return False
+
+        def work() -> None:
+            self.con.execute("DELETE FROM verb_role")
+            if wanted:
+                self.con.executemany(
+                    "INSERT INTO verb_role VALUES (?, ?)", [list(r) for r in wanted]
+                )
+            self.con.execute(
+                "INSERT INTO dirty_learner_activity "
+                "SELECT learner_key, activity_id, coalesce(registration, '') FROM learner_activity"
+            )
+
+        self._transaction(work, None)
+        return True
+
     def state(self) -> SyncState:
         rows = self.con.execute(
             "SELECT schema_version, hwm_stored_us, hwm_seq, activities_since_us, "

@@ -7,6 +7,7 @@ Not xAPI resources: no version header; HTTP Basic credentials with the ``analyti
 from __future__ import annotations
 
 import shutil
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -78,49 +79,57 @@ def _uploaded(result: UploadResult) -> dict[str, Any]:
     return {"table": result.table, "rows": result.rows, "mode": result.mode}
 
 
-@router.post(
-    "/roster",
-    summary="Upload the roster (CSV, JSON or JSON Lines)",
-    openapi_extra=_upload_body(
+_UPLOADS = {
+    "roster": (
+        "Upload the roster (CSV, JSON or JSON Lines)",
         f"Columns/fields: {', '.join(ROSTER_FIELDS)}. learner_key (or email) is required; "
-        "dates are YYYY-MM-DD. Bad rows are reported by row and line; nothing is stored then."
+        "dates are YYYY-MM-DD. Bad rows are reported by row and line; nothing is stored then.",
     ),
-    responses={400: {"description": "Invalid rows (listed under error.problems)."}},
-)
-async def upload_roster(request: Request, services: ServicesDep, principal: PrincipalDep) -> Any:
-    try:
-        result = await services.analytics.upload_roster(
-            await request.body(),
-            request.headers.get("content-type"),
-            mode=request.query_params.get("mode", "upsert"),
-            principal=principal,
-        )
-    except UploadRejected as exc:
-        return _rejected(exc)
-    return _uploaded(result)
-
-
-@router.post(
-    "/outcomes",
-    summary="Upload outcome values (CSV, JSON or JSON Lines)",
-    openapi_extra=_upload_body(
+    "outcomes": (
+        "Upload outcome values (CSV, JSON or JSON Lines)",
         "Fields: subject_type (learner or team, default learner), subject (learner key or team "
         "name), metric_id, period_start, period_end (YYYY-MM-DD), value; optional target, "
-        "baseline, unit. Rows are keyed by (subject_type, subject, metric_id, period)."
+        "baseline, unit. Rows are keyed by (subject_type, subject, metric_id, period). Bad rows "
+        "are reported by row and line; nothing is stored then.",
     ),
-    responses={400: {"description": "Invalid rows (listed under error.problems)."}},
-)
-async def upload_outcomes(request: Request, services: ServicesDep, principal: PrincipalDep) -> Any:
-    try:
-        result = await services.analytics.upload_outcomes(
-            await request.body(),
-            request.headers.get("content-type"),
-            mode=request.query_params.get("mode", "upsert"),
-            principal=principal,
-        )
-    except UploadRejected as exc:
-        return _rejected(exc)
-    return _uploaded(result)
+}
+
+
+def _upload_endpoint(table: str) -> Callable[..., Awaitable[Any]]:
+    async def upload(request: Request, services: ServicesDep, principal: PrincipalDep) -> Any:
+        try:
+            result = await services.analytics.upload(
+                table,
+                await request.body(),
+                request.headers.get("content-type"),
+                mode=request.query_params.get("mode", "upsert"),
+                principal=principal,
+            )
+        except UploadRejected as exc:
+            return _rejected(exc)
+        return _uploaded(result)
+
+    upload.__name__ = f"upload_{table}"
+    return upload
+
+
+for _table, (_summary, _description) in _UPLOADS.items():
+    router.add_api_route(
+        f"/{_table}",
+        _upload_endpoint(_table),
+        methods=["POST"],
+        summary=_summary,
+        openapi_extra=_upload_body(_description),
+        responses={400: {"description": "Invalid rows (listed under error.problems)."}},
+    )
+
+
+@router.get("/verb-roles", summary="The verb roles the analytics use (ANALYTICS.md section 1)")
+async def verb_roles(services: ServicesDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The verb -> role table the next sync applies: ANALYTICS.md's defaults, edited by the
+    JSON file named in LRS_ANALYTICS_VERB_ROLES (a role it names gets exactly the verbs it
+    lists). Metric responses report the table their snapshot was built with."""
+    return services.analytics.verb_roles(principal)
 
 
 @router.get(

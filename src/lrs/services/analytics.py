@@ -13,7 +13,9 @@ import shutil
 import tempfile
 import uuid
 import zipfile
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partialmethod
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +23,32 @@ from analytics import uploads
 from analytics.export import FORMATS, ExportOptions, export_warehouse
 from analytics.lock import WarehouseBusy
 from analytics.sync import Progress, SyncOptions, SyncReport, sync_warehouse
+from analytics.verb_roles import VerbRolesError, as_mapping, load_verb_roles
 from lrs import clock
 from lrs.auth.principal import Principal
 from lrs.auth.scopes import Permission
 from lrs.config import Settings
-from lrs.errors import BadRequest, Forbidden
+from lrs.errors import BadRequest, Forbidden, ServiceUnavailable
 from lrs.store import analytics as repo
 from lrs.store.database import Connection, Database
 
 log = logging.getLogger(__name__)
 
 UPLOAD_MODES = ("upsert", "replace")
+
+
+@dataclass(frozen=True)
+class UploadTable:
+    """How one uploadable table is parsed (validated whole) and saved."""
+
+    parse: Callable[[bytes, str | None], Sequence[Any]]
+    save: Callable[..., Awaitable[None]]
+
+
+UPLOADS: dict[str, UploadTable] = {
+    "roster": UploadTable(uploads.parse_roster, repo.save_roster),
+    "outcomes": UploadTable(uploads.parse_outcomes, repo.save_outcomes),
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,12 @@ class AnalyticsService:
         return self.settings.resolved_analytics_path
 
     def sync_options(self, *, lock_timeout: float = 0.0) -> SyncOptions:
+        try:
+            roles = load_verb_roles(self.settings.analytics_verb_roles)
+        except VerbRolesError as exc:
+            raise ServiceUnavailable(f"The analytics verb roles are misconfigured: {exc}") from None
         return SyncOptions(
+            verb_roles=roles,
             batch_size=self.settings.analytics_batch_size,
             lag_seconds=self.settings.analytics_lag_seconds,
             threads=self.settings.analytics_threads,
@@ -62,45 +84,45 @@ class AnalyticsService:
 
     # ------------------------------------------------------------------ uploads
 
-    async def upload_roster(
+    async def upload(
         self,
+        table: str,
         body: bytes,
         content_type: str | None,
         *,
         mode: str = "upsert",
         principal: Principal | None = None,
     ) -> UploadResult:
-        """Validate and store a roster (ANALYTICS.md section 1): all rows or none."""
+        """Validate an upload of ``table`` (``roster`` or ``outcomes``, ANALYTICS.md section 1)
+        whole, then store it in one transaction: all rows or none."""
         _require(principal, Permission.ANALYTICS_WRITE)
+        spec = UPLOADS.get(table)
+        if spec is None:
+            raise BadRequest(f"Unknown upload table {table!r}; use one of {', '.join(UPLOADS)}.")
         replace = _mode(mode)
-        rows = await asyncio.to_thread(uploads.parse_roster, body, content_type)
+        rows = await asyncio.to_thread(spec.parse, body, content_type)
 
         async def work(conn: Connection) -> None:
-            await repo.save_roster(conn, rows, replace=replace, now_us=clock.now_us())
+            await spec.save(conn, rows, replace=replace, now_us=clock.now_us())
 
         await self.db.write(work)
-        return UploadResult("roster", len(rows), mode)
+        return UploadResult(table, len(rows), mode)
 
-    async def upload_outcomes(
-        self,
-        body: bytes,
-        content_type: str | None,
-        *,
-        mode: str = "upsert",
-        principal: Principal | None = None,
-    ) -> UploadResult:
-        """Validate and store outcome rows (ANALYTICS.md section 1): all rows or none."""
-        _require(principal, Permission.ANALYTICS_WRITE)
-        replace = _mode(mode)
-        rows = await asyncio.to_thread(uploads.parse_outcomes, body, content_type)
-
-        async def work(conn: Connection) -> None:
-            await repo.save_outcomes(conn, rows, replace=replace, now_us=clock.now_us())
-
-        await self.db.write(work)
-        return UploadResult("outcomes", len(rows), mode)
+    upload_roster = partialmethod(upload, "roster")
+    upload_outcomes = partialmethod(upload, "outcomes")
 
     # ------------------------------------------------------------------ sync
+
+    def verb_roles(self, principal: Principal | None = None) -> dict[str, Any]:
+        """The verb roles the next sync applies (ANALYTICS.md section 1) and where they come
+        from."""
+        _require(principal, Permission.ANALYTICS_READ)
+        path = self.settings.analytics_verb_roles
+        try:
+            roles = load_verb_roles(path)
+        except VerbRolesError as exc:
+            raise ServiceUnavailable(f"The analytics verb roles are misconfigured: {exc}") from None
+        return {"source": "defaults" if path is None else str(path), "roles": as_mapping(roles)}
 
     async def sync(
         self, *, progress: Progress | None = None, lock_timeout: float = 0.0
