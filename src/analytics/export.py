@@ -131,6 +131,9 @@ def _export(
                         f"CREATE TABLE snapshot.{table} AS "
                         f"{_select(table, clear_emails=options.clear_emails)}"
                     )
+                # One self-contained file: the warehouse connection does not checkpoint on
+                # detach (see Warehouse), so checkpoint the export explicitly.
+                con.execute("CHECKPOINT snapshot")
             finally:
                 con.execute("DETACH snapshot")
             entries.append(DUCKDB_FILE)

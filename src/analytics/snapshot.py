@@ -3,7 +3,8 @@
 DuckDB lets one process open a database file read-write, and then no other process may open
 it at all, not even read-only. The sync is that writer, and it may run for many seconds; the
 metric endpoints must answer meanwhile, from every server worker. So at the end of every run
-the sync, still holding the warehouse lock, copies the closed (fully checkpointed) file aside
+the sync, still holding the warehouse lock, copies the closed file (and its write-ahead log,
+which a read-only open replays) aside
 under a new name in ``<warehouse>.snapshots/`` and points ``CURRENT`` at it with one atomic
 rename, so a reader opens either the previous snapshot or the new one, never a half-written
 file. Readers open it
@@ -16,6 +17,7 @@ that published it, which is what the responses' ``as_of`` and ``high_water_mark`
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -52,34 +54,77 @@ KEEP: Final = 2
 """Snapshots kept: the current one and the one before (a reader may be opening it)."""
 
 
-def publish_snapshot(warehouse: Path) -> Path:
-    """Copy the closed warehouse file to a new snapshot and make it current, atomically.
+def _signature(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_ino, stat.st_mtime_ns, stat.st_size]
 
-    The copy gets a new name (DuckDB caches open databases by path, so a reader must see a new
-    path to open a new file); ``CURRENT`` names it and is replaced by one rename. Older
-    snapshots but the previous one are deleted: a reader that still has one open keeps reading
-    it (the file lives until its last handle closes). Call with the warehouse lock held and no
-    connection open on ``warehouse``.
+
+def publish_snapshot(warehouse: Path) -> Path:
+    """Publish the closed warehouse file and its WAL as a new snapshot, atomically.
+
+    The snapshot gets a new name (DuckDB caches open databases by path, so a reader must see a
+    new path to open a new file); ``CURRENT`` names it and is replaced by one rename. The
+    warehouse file itself changes only when the sync checkpoints; until then each new snapshot
+    hard-links the previous snapshot's copy of it (snapshots are only ever opened read-only,
+    so no one writes to a linked file) and copies just the WAL, so publishing an incremental run
+    costs what the run wrote, not the size of the warehouse. Older snapshots but the previous
+    one are deleted: a reader that still has one open keeps reading it (a file lives until its
+    last handle closes). Call with the warehouse lock held and no connection open on
+    ``warehouse``.
     """
     directory = snapshot_dir(warehouse)
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.duckdb"
     target = directory / name
     pointer = directory / f".{CURRENT}.{uuid.uuid4().hex[:8]}.tmp"
+    base_record = directory / BASE
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    target_wal = target.with_name(target.name + ".wal")
+    signature = _signature(warehouse)
     try:
-        shutil.copyfile(warehouse, target)
-        with open(target, "rb+") as handle:
-            os.fsync(handle.fileno())
+        previous = _previous_copy(directory, signature)
+        if previous is not None:
+            os.link(previous, target)
+        else:
+            _copy(warehouse, target)
+        if wal.exists():
+            _copy(wal, target_wal)
+        record = directory / f".{BASE}.{uuid.uuid4().hex[:8]}.tmp"
+        record.write_text(json.dumps({"source": signature, "copy": name}))
+        os.replace(record, base_record)
         pointer.write_text(name + "\n")
         os.replace(pointer, directory / CURRENT)
     except BaseException:
         target.unlink(missing_ok=True)
+        target_wal.unlink(missing_ok=True)
         pointer.unlink(missing_ok=True)
         raise
     for old in sorted(directory.glob("*.duckdb"))[:-KEEP]:
         old.unlink(missing_ok=True)
         old.with_name(old.name + ".wal").unlink(missing_ok=True)
     return target
+
+
+BASE: Final = "BASE"
+"""Records which snapshot file holds a copy of which state of the warehouse file."""
+
+
+def _previous_copy(directory: Path, signature: list[int]) -> Path | None:
+    """The newest snapshot's copy of the warehouse file, if the file is unchanged since."""
+    try:
+        record = json.loads((directory / BASE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    copy = directory / str(record.get("copy"))
+    if record.get("source") != signature or not copy.is_file():
+        return None
+    return copy
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    with open(target, "rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 class NoWarehouse(NotFound):

@@ -110,11 +110,13 @@ class Warehouse:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if not read_only:
-            # The sync checkpoints itself (:meth:`checkpoint`: at the end of a run and every
-            # CHECKPOINT_EVERY statements), not DuckDB after every batch or in the middle of
-            # one: the WAL keeps each batch durable meanwhile, and each row is compressed and
-            # written to the file once.
+            # The sync checkpoints itself (:meth:`checkpoint`: every CHECKPOINT_EVERY statements
+            # and when a run leaves more than WAL_LIMIT of WAL), not DuckDB after every batch,
+            # in the middle of one or at close: the WAL keeps each batch durable meanwhile, an
+            # incremental run does not rewrite the row groups it touched, and the snapshot it
+            # publishes is the file plus its WAL (a read-only open replays the WAL).
             self.con.execute("SET checkpoint_threshold = '64GB'")
+            self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
             self.con.execute("SET preserve_insertion_order = false")
         for macro in MACROS:
             self.con.execute(macro)
@@ -225,6 +227,13 @@ class Warehouse:
 
     def checkpoint(self) -> None:
         self.con.execute("CHECKPOINT")
+
+    def wal_bytes(self) -> int:
+        """Size of the write-ahead log not yet checkpointed into the file."""
+        try:
+            return self.path.with_name(self.path.name + ".wal").stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def mark_sync(self, *, started_us: int | None = None, finished_us: int | None = None) -> None:
         if started_us is not None:

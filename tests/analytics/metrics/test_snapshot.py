@@ -69,3 +69,48 @@ async def test_sync_publishes_a_snapshot_that_readers_switch_to(tmp_path: Path) 
 def test_tables_render_as_csv_with_json_cells() -> None:
     text = to_csv([{"a": 1, "b": None, "c": [1, 2], "d": True}, {"a": 2, "b": "x,y"}])
     assert text.splitlines() == ["a,b,c,d", '1,,"[1,2]",true', '2,"x,y",,']
+
+
+async def test_unchanged_warehouse_files_are_linked_not_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between checkpoints a snapshot shares the previous one's copy of the file (a hard link)
+    and carries the WAL; after a checkpoint the file is copied afresh. Every snapshot reads
+    back everything synced so far."""
+    import analytics.sync
+
+    services, db = await build_services(tmp_path)
+    try:
+        created = await services.credentials.create("t", "all")
+        principal = await services.credentials.authenticate(created.key, created.secret)
+        statements = list(generate(GeneratorConfig(seed=4, learners=3, void_rate=0.0)))
+        parts = [statements[:100], statements[100:200], statements[200:300]]
+        seen: list[Path] = []
+        inodes: list[int] = []
+        wal: list[bool] = []
+        for number, part in enumerate(parts):
+            if number == 2:
+                monkeypatch.setattr(analytics.sync, "WAL_LIMIT", 0)
+            await services.statements.store(part, principal=principal, version=XapiVersion.V2_0_0)
+            await services.analytics.sync()
+            path = snapshot_path(services.analytics.warehouse_path)
+            assert path is not None
+            seen.append(path)
+            inodes.append(path.stat().st_ino)
+            wal.append(path.with_name(path.name + ".wal").exists())
+            con = open_snapshot(path)
+            assert con.execute("SELECT count(*) FROM statement").fetchone() == (
+                100 * (number + 1),
+            )
+            con.close()
+        # Run 1 (the first) ends with a WAL of its own: the first snapshot is a copy. Run 2
+        # checkpoints nothing: its file is the first one's, linked, plus its WAL.
+        assert inodes[1] == inodes[0]
+        assert wal[:2] == [True, True]
+        # Run 3 checkpoints: a fresh copy, no WAL.
+        assert inodes[2] != inodes[1]
+        assert wal[2] is False
+        # Two snapshots are kept.
+        assert not seen[0].exists()
+    finally:
+        await db.dispose()
