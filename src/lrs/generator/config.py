@@ -139,6 +139,30 @@ def _frozen(values: Mapping[str, float] | None = None) -> Mapping[str, float]:
 
 
 @dataclass(frozen=True)
+class KeyResultSpec:
+    """A key result the generator reports check-ins for (ANALYTICS.md sections 1 and 5).
+
+    The activity is ``<base>/key-results/<slug>`` of type
+    ``<base>/xapi/activity-types/key-result``; the team (a Group actor named after the team,
+    so the warehouse files the values under that team) posts ``check_ins`` check-in
+    statements (verb ``http://activitystrea.ms/update``, ``result.score.raw`` the value),
+    evenly spread over ``[start, end]`` (fractions of the date range, the last one at
+    ``end``), each snapped to the team's working hours. The value moves in a straight line
+    from ``baseline`` towards ``baseline + attained * (target - baseline)``, reached at the
+    last check-in: ``attained=1.0`` plants a key result on track, ``0.2`` one far behind.
+    """
+
+    slug: str
+    team: str
+    baseline: float
+    target: float
+    attained: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+    check_ins: int = 6
+
+
+@dataclass(frozen=True)
 class Effects:
     """Planted effects, all neutral by default, for analytics tests to find again.
 
@@ -148,12 +172,19 @@ class Effects:
     scaled assessment score (before the pass/fail decision), moving pass rates.
     ``completion_outcome_lift``: relative lift of the monetary value of every sale a learner
     closes after completing the ``outcome`` program (0.25 = +25 %).
+    ``approve_delay_days`` / ``publish_delay_days``: extra days (per program slug) added to the
+    wait before the program's request is approved / before the approved program is published
+    (ANALYTICS.md section 3, learning friction); everything after moves with them.
     """
 
     team_time_multiplier: Mapping[str, float] = field(default_factory=_frozen)
     role_time_multiplier: Mapping[str, float] = field(default_factory=_frozen)
     team_score_shift: Mapping[str, float] = field(default_factory=_frozen)
     completion_outcome_lift: float = 0.0
+    approve_delay_days: Mapping[str, float] = field(default_factory=_frozen)
+    publish_delay_days: Mapping[str, float] = field(default_factory=_frozen)
+    # Key results with check-in statements (KeyResultSpec); none by default.
+    key_results: tuple[KeyResultSpec, ...] = ()
 
 
 DEFAULT_REGIONS: Final[tuple[RegionSpec, ...]] = (

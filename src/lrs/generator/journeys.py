@@ -24,6 +24,7 @@ Two things follow from building at emission time:
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from collections.abc import Generator, Iterator
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from lrs.generator import vocab
-from lrs.generator.config import GeneratorConfig
+from lrs.generator.config import GeneratorConfig, KeyResultSpec
 from lrs.generator.model import AU, Admin, Catalogue, Course, Learner, Organisation, Program
 from lrs.generator.timefmt import (
     DAY,
@@ -139,8 +140,15 @@ class Context:
         spec = program.spec
         earliest = self.start_ms + int(spec.request_at * (self.end_ms - self.start_ms))
         requested = self.hours.next(rng, earliest, offset)
-        approved = self.hours.next(rng, requested + _log_days(rng, b.approve_days), 0)
-        published = self.hours.next(rng, approved + _log_days(rng, b.publish_days), 0)
+        # Planted stage delays (Effects): added to the drawn waits, so no draw changes.
+        approve_delay = int(self.effects.approve_delay_days.get(program.slug, 0.0) * DAY)
+        publish_delay = int(self.effects.publish_delay_days.get(program.slug, 0.0) * DAY)
+        approved = self.hours.next(
+            rng, requested + _log_days(rng, b.approve_days) + approve_delay, 0
+        )
+        published = self.hours.next(
+            rng, approved + _log_days(rng, b.publish_days) + publish_delay, 0
+        )
         teams = [t.name for t in self.config.teams]
         rng.shuffle(teams)
         step = spec.rollout_days * DAY / len(teams)
@@ -160,6 +168,8 @@ class Context:
                     yield journey_stream(self, learner, program, state)
             if config.outcomes and learner.function == "sales" and not learner.is_manager:
                 yield outcome_stream(self, learner, state)
+        for key_result in config.effects.key_results:
+            yield key_result_stream(self, key_result)
 
 
 def _offset(learner: Learner) -> int:
@@ -748,6 +758,51 @@ class Journey:
         )
         self.t = t
         return "passed" if passed else "failed"
+
+
+def key_result_stream(ctx: Context, spec: KeyResultSpec) -> Stream:
+    """Check-ins of a planted key result (:class:`KeyResultSpec`): the team reports the
+    measured value as ``result.score.raw`` about the key result's activity."""
+    if spec.check_ins < 1:
+        return
+    rng = ctx.rng("key-result", spec.slug)
+    base = ctx.config.base_iri
+    regions = {t.name: t.region for t in ctx.config.teams}
+    offsets = {r.name: int(r.utc_offset_hours * HOUR) for r in ctx.config.regions}
+    offset = offsets.get(regions.get(spec.team, ""), 0)
+    span = ctx.end_ms - ctx.start_ms
+    first = ctx.start_ms + int(spec.start * span)
+    last = ctx.start_ms + int(spec.end * span)
+    slug = spec.team.lower().replace(" ", "-")
+    activity = {
+        "objectType": "Activity",
+        "id": f"{base}/key-results/{spec.slug}",
+        "definition": {
+            "type": f"{base}/xapi/activity-types/key-result",
+            "name": {"en-US": f"Key result {spec.slug}"},
+        },
+    }
+    t = 0
+    for i in range(1, spec.check_ins + 1):
+        due = first + (last - first) * i // spec.check_ins
+        t = max(t + SECOND, ctx.hours.next(rng, due, offset))
+        if t >= ctx.end_ms:
+            return
+        value = spec.baseline + spec.attained * (spec.target - spec.baseline) * i / spec.check_ins
+        yield t
+        yield {
+            "id": uuid4(rng),
+            "actor": {
+                "objectType": "Group",
+                "name": spec.team,
+                "account": {"homePage": base, "name": f"team/{slug}"},
+            },
+            "verb": {"id": "http://activitystrea.ms/update", "display": {"en-US": "updated"}},
+            "object": copy.deepcopy(activity),
+            "result": {"score": {"raw": round(value, 4)}},
+            "context": {"platform": LMS_PLATFORM, "language": "en-US"},
+            "timestamp": iso_timestamp(t),
+        }
 
 
 def outcome_stream(ctx: Context, learner: Learner, state: LearnerState) -> Stream:
