@@ -99,9 +99,7 @@ async def test_unchanged_warehouse_files_are_linked_not_copied(
             inodes.append(path.stat().st_ino)
             wal.append(path.with_name(path.name + ".wal").exists())
             con = open_snapshot(path)
-            assert con.execute("SELECT count(*) FROM statement").fetchone() == (
-                100 * (number + 1),
-            )
+            assert con.execute("SELECT count(*) FROM statement").fetchone() == (100 * (number + 1),)
             con.close()
         # Run 1 (the first) ends with a WAL of its own: the first snapshot is a copy. Run 2
         # checkpoints nothing: its file is the first one's, linked, plus its WAL.
