@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format openapi install install-test clean
+.PHONY: run demo test lint format openapi install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ install-test: $(BIN)/python
 ## Install and start the LRS on the embedded SQLite database (prints the URL and a credential).
 run: install
 	$(BIN)/lrs serve
+
+## Install, build the demo data set (./lrs-demo) and start the LRS with its dashboard.
+demo: install
+	$(BIN)/lrs demo
 
 ## Install and run the whole test suite on SQLite and PostgreSQL (127.0.0.1:5432).
 test: install-test

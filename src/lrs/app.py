@@ -11,7 +11,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from lrs import __version__
-from lrs.api import about, activities, agents, analytics, documents, health, metrics, statements
+from lrs.api import (
+    about,
+    activities,
+    agents,
+    analytics,
+    dashboard,
+    documents,
+    health,
+    metrics,
+    statements,
+)
 from lrs.api.alternate import AlternateRequestSyntaxMiddleware
 from lrs.api.errors import install_error_handlers
 from lrs.api.limits import BodySizeLimitMiddleware
@@ -81,6 +91,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(analytics.router)
     for router in metrics.ROUTERS:
         app.include_router(router)
+    app.include_router(dashboard.router)
     app.add_middleware(
         VersionHeaderMiddleware, prefix=settings.xapi_path, default=XapiVersion.V2_0_0
     )

@@ -1,4 +1,4 @@
-"""The ``lrs`` command: serve, db, credentials, analytics (sync, uploads), export."""
+"""The ``lrs`` command: serve, demo, db, credentials, analytics (sync, uploads), export."""
 
 from __future__ import annotations
 
@@ -182,6 +182,86 @@ def serve(
         1 if settings.is_sqlite else settings.workers,
         {"log_level": settings.log_level, "access_log": access_log, "proxy_headers": True},
     )
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option(help="Directory of the demo LRS (SQLite, warehouse, credential).")
+    ] = Path("./lrs-demo"),
+    reset: Annotated[bool, typer.Option(help="Delete the demo data and build it again.")] = False,
+    learners: Annotated[int, typer.Option(min=10, help="People in the organisation.")] = 400,
+    months: Annotated[int, typer.Option(min=1, max=24, help="Months of data, to today.")] = 9,
+    seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 7,
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    run_server: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server after building.")
+    ] = True,
+) -> None:
+    """Build a demo LRS full of realistic data and start it: open the printed dashboard URL.
+
+    Generated statements over the last MONTHS months (assignments, cmi5-like sessions,
+    requests and approvals, sales), the roster, outcomes, a few KPIs and OKRs, and a synced
+    analytics warehouse, all in DATA_DIR (SQLite; nothing else is touched). A second run
+    reuses the data; --reset rebuilds it.
+    """
+    from lrs import demo as demo_data
+
+    options = demo_data.DemoOptions(data_dir=data_dir, learners=learners, months=months, seed=seed)
+    try:
+        fresh = demo_data.prepare_directory(data_dir, reset=reset)
+    except demo_data.DemoError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if fresh:
+        console.print(
+            f"Building the demo data set in {data_dir} ({learners} learners, {months} months)"
+        )
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(step: str, done: int, total: int | None) -> None:
+                if step not in tasks:
+                    tasks[step] = bar.add_task(step, total=total)
+                bar.update(tasks[step], completed=done, total=total)
+
+            info = demo_data.build(options, progress)
+        console.print(
+            f"[green]Built[/green] {info.statements:,} statements from {info.start} to "
+            f"{info.end}, {info.kpis} KPIs, {info.okrs} OKRs in {info.seconds:.0f} s"
+        )
+    else:
+        found = demo_data.read_info(data_dir)
+        assert found is not None
+        console.print(
+            f"Reusing the demo data in {data_dir} ({found.statements:,} statements, built "
+            f"{found.built_at}); --reset builds it again"
+        )
+    credential = demo_data.read_credential(data_dir)
+    assert credential is not None
+    base = f"http://{host}:{port}"
+    console.print(f"  dashboard:  [bold]{base}/dashboard/[/bold]")
+    console.print(f"  statements: {base}/dashboard/statements")
+    console.print(f"  xAPI:       {base}/xapi")
+    console.print(f"  key:    [bold]{credential.key}[/bold]")
+    console.print(f"  secret: [bold]{credential.secret}[/bold]")
+    console.print(
+        f"  scopes: {' '.join(credential.scopes)}   (demo only: kept in "
+        f"{data_dir / demo_data.CREDENTIAL_FILE})"
+    )
+    if not run_server:
+        return
+    os.environ.update(demo_data.demo_environment(data_dir))
+    os.environ.setdefault("LRS_ANALYTICS_SYNC_INTERVAL", "30")
+    serving.serve(host, port, 1, {"log_level": "warning", "access_log": False})
 
 
 def _print_sync(report: SyncReport) -> None:

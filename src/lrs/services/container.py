@@ -10,6 +10,7 @@ from lrs.services.agents import AgentService
 from lrs.services.analytics import AnalyticsService
 from lrs.services.credentials import CredentialService
 from lrs.services.documents import DocumentService
+from lrs.services.kpis import KpiService
 from lrs.services.metrics import MetricsService
 from lrs.services.statements import StatementService
 from lrs.store.database import Database
@@ -26,6 +27,7 @@ class Services:
     agents: AgentService
     analytics: AnalyticsService
     metrics: MetricsService
+    kpis: KpiService
 
     @classmethod
     def build(cls, settings: Settings, db: Database) -> Services:
@@ -45,4 +47,5 @@ class Services:
             agents=AgentService(db),
             analytics=AnalyticsService(db, settings),
             metrics=MetricsService(settings),
+            kpis=KpiService(db),
         )

@@ -237,3 +237,67 @@ analytics_outcomes = Table(
         name="uq_analytics_outcomes_key",
     ),
 )
+
+# KPI and OKR definitions (ANALYTICS.md section 5): configuration, like the roster, so they
+# live in the LRS database and survive warehouse rebuilds. Filters, options and lists are JSON
+# text in the shapes the analytics API takes.
+analytics_kpis = Table(
+    "analytics_kpis",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("measure", String(64), nullable=False),
+    Column("filters", Text, nullable=False),
+    Column("options", Text, nullable=False),
+    Column("target", Double, nullable=False),
+    # 'higher_is_better' or 'lower_is_better'.
+    Column("direction", String(20), nullable=False),
+    Column("green", Double, nullable=False),
+    Column("amber", Double, nullable=False),
+    # 'week', 'month' or 'quarter'.
+    Column("period", String(16), nullable=False),
+    Column("trend_periods", Integer, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+)
+
+analytics_okrs = Table(
+    "analytics_okrs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("objective", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+)
+
+analytics_key_results = Table(
+    "analytics_key_results",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "okr_id",
+        BigId,
+        ForeignKey("analytics_okrs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    # 'outcome' (metric is an outcome metric id) or 'measure' (a built-in measure name).
+    Column("metric_type", String(16), nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("aggregation", String(16), nullable=True),
+    Column("filters", Text, nullable=False),
+    Column("options", Text, nullable=False),
+    Column("baseline", Double, nullable=False),
+    Column("target", Double, nullable=False),
+    Column("direction", String(20), nullable=False),
+    Column("linked_activities", Text, nullable=False),
+    Column("owner_team", Text, nullable=True),
+    Column("owner_learners", Text, nullable=False),
+    UniqueConstraint("okr_id", "position"),
+)
