@@ -149,7 +149,15 @@ async def _send(http: RawClient, call: Call) -> tuple[int, bytes]:
 
 
 async def _definitions(http: RawClient) -> list[str]:
-    """A few KPIs and OKRs like an L&D team would keep; returns the OKR ids."""
+    """A few KPIs and OKRs like an L&D team would keep (replacing those of an earlier run on
+    a reused database); returns the OKR ids."""
+    for listing, key, item in (
+        ("/analytics/kpi-definitions", "kpis", "/analytics/kpi-definitions/{}"),
+        ("/analytics/okrs", "okrs", "/analytics/okrs/{}/definition"),
+    ):
+        status, body = await http.request("GET", listing)
+        for found in orjson.loads(body)[key] if status == 200 else []:
+            await http.request("DELETE", item.format(found["id"]))
     kpis = [
         {
             "name": "Compliance completion",
@@ -244,6 +252,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "learners": args.learners,
     }
     work = Path(tempfile.mkdtemp(prefix="lrs-bench-metrics-"))
+    if args.keep or args.database:
+        os.environ["LRS_BENCH_KEEP_DB"] = "1"  # the server's stop() keeps it then
     os.environ["LRS_ANALYTICS_PATH"] = str(work / "warehouse.duckdb")
     srv = server.start(port=args.port, workers=2, backend="postgres", keep=args.database)
     database = srv.database or args.database
@@ -274,6 +284,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await db.dispose()
             print(json.dumps(results["sync"]))
+        # A new connection: the server closed the idle one during the sync.
+        async with RawClient(srv.url, srv.key, srv.secret) as http:
             okr_ids = await _definitions(http)
 
             plan = calls(okr_ids)

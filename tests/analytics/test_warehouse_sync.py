@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,43 @@ def expected_statement(row: dict[str, Any]) -> dict[str, Any]:
         "result_extensions": result.get("extensions"),
         "context_extensions": context.get("extensions"),
         "version": p["version"],
+        # Internal columns (not exported): flattened context extensions.
+        **expected_internal(context.get("extensions") or {}),
+    }
+
+
+def _extension_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def expected_internal(extensions: dict[str, Any]) -> dict[str, Any]:
+    """The statement's internal columns: the cmi5 masteryscore as a number, the first
+    extension ending in /request-id, the first ending in /due-date as an instant (a date:
+    the end of that day, UTC), in microseconds."""
+    mastery = extensions.get("https://w3id.org/xapi/cmi5/context/extensions/masteryscore")
+    try:
+        mastery_score = None if mastery is None else float(_extension_text(mastery) or "")
+    except ValueError:
+        mastery_score = None
+    request = next((v for k, v in extensions.items() if k.endswith("/request-id")), None)
+    due = _extension_text(next((v for k, v in extensions.items() if k.endswith("/due-date")), None))
+    due_us = None
+    if due is not None:
+        try:
+            if len(due) == 10:
+                at = datetime.fromisoformat(due + "T00:00:00+00:00") + timedelta(days=1)
+            else:
+                at = datetime.fromisoformat(due)
+                at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+            due_us = round(at.timestamp() * 1_000_000)
+        except ValueError:
+            due_us = None
+    return {
+        "mastery_score": mastery_score,
+        "request_id": _extension_text(request),
+        "due_at": due_us,
     }
 
 
@@ -183,6 +221,8 @@ async def test_the_warehouse_matches_the_store_row_by_row(
     assert [r["statement_id"] for r in actual] == [e["statement_id"] for e in expected]
     for want, got in zip(expected, actual, strict=True):
         assert got == want, want["statement_id"]
+    assert any(e["mastery_score"] is not None for e in expected)
+    assert any(e["due_at"] is not None for e in expected)
 
     # Context activities: every one, with its usage and position.
     want_context = sorted(
@@ -199,6 +239,11 @@ async def test_the_warehouse_matches_the_store_row_by_row(
         ).fetchall()
     )
     assert got_context == want_context
+    # Their internal seq is the statement's.
+    assert con.execute(
+        "SELECT count(*) FROM statement_context_activity c "
+        "JOIN statement s ON s.statement_id = c.statement_id WHERE c.seq IS DISTINCT FROM s.seq"
+    ).fetchall() == [(0,)]
 
     # Outcome statements became outcome rows: sales and key-result check-ins.
     by_id = {e["statement_id"]: e for e in expected}

@@ -57,24 +57,21 @@ import duckdb
 from analytics.metrics import survival
 from analytics.metrics.common import SUPPRESS_BELOW, envelope, finite, iso
 from analytics.metrics.proficiency import (
-    Extensions,
-    Later,
     Roles,
     cutoff_of,
-    later_of,
     literal,
-    mastery_sql,
     passed_sql,
     scoped_sql,
 )
+from analytics.warehouse.flatten import due_sql, extension_sql
+from analytics.warehouse.schema import DUE_DATE_SUFFIX as DUE_DATE_SUFFIX
+from analytics.warehouse.schema import REQUEST_ID_SUFFIX as REQUEST_ID_SUFFIX
 
 View = Literal["all", "requests", "funnel"]
 VIEWS: Final[tuple[str, ...]] = ("all", "requests", "funnel")
 COMPLETION_SHARE: Final = 0.8
 DEFAULT_STALLED_DAYS: Final = 14
 DEFAULT_THRESHOLD: Final = 0.8
-REQUEST_ID_SUFFIX: Final = "/request-id"
-DUE_DATE_SUFFIX: Final = "/due-date"
 
 STAGES: Final[tuple[tuple[str, str, str], ...]] = (
     ("approval", "requested", "approved"),
@@ -108,39 +105,28 @@ class FrictionParams:
     as_of: datetime | None = None
 
 
-def _extension(column: str, iri: str | None, suffix: str) -> str:
-    """A context extension's value as text: the extension ``iri``, else the first one whose
-    IRI ends with ``suffix``."""
-    if iri is not None:
-        return f"json_extract_string({column}, {literal(json_path(iri))})"
-    key = f"list_filter(json_keys({column}), lambda k: k LIKE {literal('%' + suffix)})[1]"
-    return f"json_extract_string({column}, '$.\"' || {key} || '\"')"
-
-
-def json_path(iri: str) -> str:
-    """The JSON path of an object member named ``iri``."""
-    return '$."' + iri.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _due(params: FrictionParams) -> str:
-    raw = _extension("s.context_extensions", params.due_date_extension, DUE_DATE_SUFFIX)
-    return f"""(SELECT CASE WHEN length(d) = 10
-        THEN try_cast(d AS DATE)::TIMESTAMPTZ + INTERVAL 1 DAY
-        ELSE try_cast(d AS TIMESTAMPTZ) END FROM (SELECT {raw} AS d))"""
+    """An assignment's due date: the flattened ``due_at`` for the default extension, else
+    the caller's extension read from the statement's extensions text."""
+    if params.due_date_extension is None:
+        return "s.due_at"
+    raw = extension_sql("s.context_extensions", params.due_date_extension, DUE_DATE_SUFFIX)
+    return f"(SELECT {due_sql('d')} FROM (SELECT {raw} AS d))"
+
+
+def _request_id(params: FrictionParams) -> str:
+    if params.request_extension is None:
+        return "s.request_id"
+    return extension_sql("s.context_extensions", params.request_extension, REQUEST_ID_SUFFIX)
 
 
 # ------------------------------------------------------------------------- learner events
 
 
-def _extensions(params: FrictionParams, roles: Roles) -> Extensions:
-    """What the learner statements read from their extensions: the masteryscore of scored
-    statements, the due date of assignments."""
-    assign = roles.test("assign")
-    return Extensions(
-        when=f"(s.score_scaled IS NOT NULL OR {assign})",
-        columns=f"{mastery_sql()} AS mastery, CASE WHEN {assign} THEN {_due(params)} END AS due",
-        nulls="NULL::DOUBLE AS mastery, NULL::TIMESTAMPTZ AS due",
-    )
+def _extra(params: FrictionParams, roles: Roles) -> str:
+    """What the learner statements add to :meth:`Roles.columns`: the due date of
+    assignments."""
+    return f", CASE WHEN {roles.test('assign')} THEN {_due(params)} END AS due"
 
 
 def _request_of(requests: Sequence[Mapping[str, Any]]) -> str:
@@ -161,8 +147,7 @@ def _request_of(requests: Sequence[Mapping[str, Any]]) -> str:
 def _learner_events_sql(
     targets: Sequence[str],
     roles: Roles,
-    later: Later,
-    extensions: Extensions,
+    extra: str,
     requests: Sequence[Mapping[str, Any]],
     *,
     detail: bool,
@@ -176,7 +161,7 @@ def _learner_events_sql(
     (``done``: complete role, ``result.completion`` or a pass, about the object) and first
     pass."""
     passed = passed_sql("r", "$threshold")
-    scoped = scoped_sql(targets, roles, "s.event_time <= $as_of", later, extensions)
+    scoped = scoped_sql(targets, roles, "s.event_time <= $as_of", extra)
     keys = "activity, learner, req_key"
     more = ""
     if detail:
@@ -207,11 +192,12 @@ GROUP BY {keys}
 # ------------------------------------------------------------------------------- requests
 
 
-def _requests_query(params: FrictionParams, roles: Roles, later: Later | None) -> str:
+def _requests_query(params: FrictionParams, roles: Roles) -> str:
     """Requests with their first approval and publication (one scan per verb: these
-    statements are few, and a scan for one verb reads their extensions alone)."""
+    statements are few, and a scan for one verb reads their columns alone; the request id is
+    the flattened ``request_id`` column unless the caller names the extension)."""
     scope = params.program or params.activity
-    rid = _extension("s.context_extensions", params.request_extension, REQUEST_ID_SUFFIX)
+    rid = _request_id(params)
     activity = "s.object_id" if scope is None else literal(scope)
     columns = f"""{activity} AS req_activity, s.event_time AS t,
         {roles.test("request")} AS is_request, {roles.test("approve")} AS is_approve,
@@ -220,7 +206,7 @@ def _requests_query(params: FrictionParams, roles: Roles, later: Later | None) -
     verbs = sorted(
         {v for role in ("request", "approve", "publish") for v in roles.verbs.get(role, ())}
     )
-    columns += ", s.statement_id, s.object_id, s.parent_id, s.grouping_id"
+    columns += ", s.seq, s.object_id, s.parent_id, s.grouping_id"
     scans = [
         f"SELECT {columns} FROM statement s WHERE s.verb_id = {literal(v)} AND {where}"
         for v in verbs
@@ -231,10 +217,8 @@ def _requests_query(params: FrictionParams, roles: Roles, later: Later | None) -
         # Few statements have these roles: the scope is tested on them alone.
         target = literal(scope)
         in_scope = f"object_id = {target} OR parent_id = {target} OR grouping_id = {target}"
-        if later is not None and later.present:
-            in_scope += f""" OR statement_id IN (
-                SELECT c.statement_id FROM statement_context_activity c
-                SEMI JOIN stage_all x ON x.t = c.event_time
+        in_scope += f""" OR seq IN (
+                SELECT c.seq FROM statement_context_activity c
                 WHERE c.activity_id = {target} AND c.usage IN ('parent', 'grouping')
                     AND c.position > 0)"""
         stage = f"(SELECT * FROM stage_all WHERE {in_scope})"
@@ -463,24 +447,39 @@ per AS (
     FROM fev
     GROUP BY target, learner
 ),
-inherited AS ({inherited}),
-universe AS (
-    SELECT activity, learner FROM per
-    UNION
-    SELECT t.activity, i.learner FROM targets t CROSS JOIN inherited i
+inherited AS (
+    SELECT learner, assigned, due,
+        assigned IS NOT NULL AS i_assigned,
+        assigned IS NOT NULL AND assigned <= $as_of - to_days($stalled_days) AS i_stalled,
+        assigned IS NOT NULL AND due IS NOT NULL AS i_with_due_date,
+        assigned IS NOT NULL AND due < $as_of AS i_overdue_open
+    FROM ({inherited})
+),
+-- Every inherited learner counts for every target: those without events about it (no row in
+-- per) are assigned, not launched, so they count in assigned, stalled, with_due_date and
+-- overdue_open alone: all inherited learners' counts, less those of the ones with a row.
+inherited_total AS (
+    SELECT count(*) FILTER (WHERE i_assigned) AS assigned,
+        count(*) FILTER (WHERE i_stalled) AS stalled,
+        count(*) FILTER (WHERE i_with_due_date) AS with_due_date,
+        count(*) FILTER (WHERE i_overdue_open) AS overdue_open
+    FROM inherited
 ),
 people AS (
-    SELECT u.activity, u.learner,
+    SELECT x.activity, x.learner,
         coalesce(x.assigned, i.assigned) AS assigned,
         coalesce(x.due, i.due) AS due,
         least(x.launched, x.completed, x.passed) AS launched,
         least(x.completed, x.passed) AS completed,
-        x.passed AS passed
-    FROM universe u
-    LEFT JOIN per x ON x.activity = u.activity AND x.learner = u.learner
-    LEFT JOIN inherited i ON i.learner = u.learner
+        x.passed AS passed,
+        coalesce(i.i_assigned, false) AS i_assigned,
+        coalesce(i.i_stalled, false) AS i_stalled,
+        coalesce(i.i_with_due_date, false) AS i_with_due_date,
+        coalesce(i.i_overdue_open, false) AS i_overdue_open
+    FROM per x
+    LEFT JOIN inherited i ON i.learner = x.learner
 ),
-funnel AS (
+counted AS (
     SELECT activity,
         count(assigned) AS assigned,
         count(*) FILTER (WHERE {reached}) AS launched,
@@ -502,9 +501,28 @@ funnel AS (
         count(*) FILTER (WHERE assigned IS NOT NULL AND due IS NOT NULL) AS with_due_date,
         count(*) FILTER (WHERE assigned IS NOT NULL AND due < $as_of AND completed IS NULL)
             AS overdue_open,
-        count(*) FILTER (WHERE assigned IS NOT NULL AND completed > due) AS completed_late
+        count(*) FILTER (WHERE assigned IS NOT NULL AND completed > due) AS completed_late,
+        count(*) FILTER (WHERE i_assigned) AS i_assigned,
+        count(*) FILTER (WHERE i_stalled) AS i_stalled,
+        count(*) FILTER (WHERE i_with_due_date) AS i_with_due_date,
+        count(*) FILTER (WHERE i_overdue_open) AS i_overdue_open
     FROM people
     GROUP BY activity
+),
+funnel AS (
+    SELECT t.activity,
+        coalesce(c.assigned, 0) + it.assigned - coalesce(c.i_assigned, 0) AS assigned,
+        c.launched, c.completed, c.passed, c.self_started,
+        c.assigned_to_launched, c.launched_to_completed, c.completed_to_passed,
+        c.assigned_to_completed,
+        coalesce(c.stalled, 0) + it.stalled - coalesce(c.i_stalled, 0) AS stalled,
+        coalesce(c.with_due_date, 0) + it.with_due_date - coalesce(c.i_with_due_date, 0)
+            AS with_due_date,
+        coalesce(c.overdue_open, 0) + it.overdue_open - coalesce(c.i_overdue_open, 0)
+            AS overdue_open,
+        c.completed_late
+    FROM targets t CROSS JOIN inherited_total it
+    LEFT JOIN counted c ON c.activity = t.activity
 )
 SELECT t.activity, a.name, a.activity_type, f.* EXCLUDE (activity)
 FROM targets t
@@ -653,22 +671,20 @@ def compute(con: duckdb.DuckDBPyConnection, params: FrictionParams) -> dict[str,
     cutoff = cutoff_of(con, params.as_of)
     roles = Roles.of(con)
     scope = params.program or params.activity
-    extensions = _extensions(params, roles)
-    later = later_of(con, [scope], extensions) if scope is not None else None
+    extra = _extra(params, roles)
     want_requests = params.view in ("all", "requests")
     want_funnel = params.view in ("all", "funnel") and scope is not None
     body: dict[str, Any] = {"program": params.program, "activity": params.activity}
     requests: list[dict[str, Any]] = []
     if want_requests:
-        requests = _rows(con.execute(_requests_query(params, roles, later), {"as_of": cutoff}))
+        requests = _rows(con.execute(_requests_query(params, roles), {"as_of": cutoff}))
     bound: dict[str, Any] = {"as_of": cutoff, "threshold": params.threshold}
     for i, r in enumerate(requests):
         bound[f"requested{i}"] = r["requested"]
     created: list[str] = []
 
-    def events(name: str, targets: Sequence[str], known: Later | None, detail: bool) -> str:
-        found = known or later_of(con, targets, extensions)
-        sql = _learner_events_sql(targets, roles, found, extensions, requests, detail=detail)
+    def events(name: str, targets: Sequence[str], detail: bool) -> str:
+        sql = _learner_events_sql(targets, roles, extra, requests, detail=detail)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", bound)
         created.append(name)
         return name
@@ -677,10 +693,10 @@ def compute(con: duckdb.DuckDBPyConnection, params: FrictionParams) -> dict[str,
         learners: dict[str, Mapping[str, Any]] = {}
         scoped_events = None
         if scope is not None and (requests or want_funnel):
-            scoped_events = events("friction_scope_events", [scope], later, want_funnel)
+            scoped_events = events("friction_scope_events", [scope], want_funnel)
         if requests:
             table_name = scoped_events or events(
-                "friction_request_events", sorted({r["activity"] for r in requests}), None, False
+                "friction_request_events", sorted({r["activity"] for r in requests}), False
             )
             for row in _rows(con.execute(REQUEST_LEARNERS.format(events=table_name))):
                 learners[row["key"]] = row
@@ -694,7 +710,7 @@ def compute(con: duckdb.DuckDBPyConnection, params: FrictionParams) -> dict[str,
             if params.activity is not None and params.program is not None:
                 # The requests and the program's assignments are the program's; the funnel
                 # is the activity's.
-                funnel_events = events("friction_activity_events", [params.activity], None, True)
+                funnel_events = events("friction_activity_events", [params.activity], True)
                 inherit = scoped_events
             cursor = con.execute(
                 _funnel_query(params, roles, funnel_events, inherit),

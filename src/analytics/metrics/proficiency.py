@@ -59,7 +59,6 @@ COHORTS: Final[tuple[str, ...]] = (
 )
 RATE_DAYS: Final[tuple[int, ...]] = (30, 60, 90, 180)
 DEFAULT_THRESHOLD: Final = 0.8
-MASTERY_SCORE: Final = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore"
 
 # -- statements in scope (shared with :mod:`analytics.metrics.friction`) -----------------------
 
@@ -115,22 +114,17 @@ class Roles:
 END"""
 
     def columns(self) -> str:
-        """What the metrics read of a statement in scope: never the extensions (the dearest
-        column to read), which only the narrow scans of :func:`scoped_sql`'s ``extra`` do."""
+        """What the metrics read of a statement in scope: never the extensions text (the
+        dearest column to read): the cmi5 masteryscore is flattened at sync time."""
         flags = ",\n    ".join(
             f"{self.test(role)} AS is_{role}"
             for role in ("assign", "register", "engage", "complete", "proficient", "waived")
         )
         return f"""{self.learner()} AS learner, s.event_time AS t, s.actor_key, s.object_id,
     s.verb_id, s.object_type, s.parent_id, s.grouping_id, s.success, s.score_scaled,
-    s.completion,
+    s.completion, s.mastery_score AS mastery,
     {flags},
     {self.test("leave")} AS is_leave"""
-
-
-def mastery_sql() -> str:
-    """A statement's cmi5 masteryscore context extension (reads the extensions column)."""
-    return f"try_cast(json_extract_string(s.context_extensions, '$.\"{MASTERY_SCORE}\"') AS DOUBLE)"
 
 
 def passed_sql(row: str, threshold: str) -> str:
@@ -145,136 +139,49 @@ def passed_sql(row: str, threshold: str) -> str:
 END"""
 
 
-@dataclass(frozen=True)
-class Extensions:
-    """What :func:`scoped_sql` reads from the context extensions (the dearest column to read),
-    and for which statements: ``when`` (an SQL test of the statement ``s``, true for few
-    statements) selects them, ``columns`` are computed for them, ``nulls`` stand in for the
-    others."""
-
-    when: str
-    columns: str
-    nulls: str
-
-
-def mastery_extensions() -> Extensions:
-    """The cmi5 masteryscore of scored statements (for the scored-pass rule)."""
-    return Extensions(
-        when="s.score_scaled IS NOT NULL",
-        columns=f"{mastery_sql()} AS mastery",
-        nulls="NULL::DOUBLE AS mastery",
-    )
-
-
-@dataclass(frozen=True)
-class Later:
-    """The statements that list a target after the first entry of ``parent`` or ``grouping``
-    (from ``statement_context_activity``): whether there are any, the event times they share
-    with another statement (there the statement id tells them apart), and whether a statement
-    at one of their times needs its extensions read (:class:`Extensions`)."""
-
-    present: bool
-    shared: tuple[datetime, ...] = ()
-    extensions: bool = True
-
-
-def later_of(
-    con: duckdb.DuckDBPyConnection, targets: Sequence[str], extensions: Extensions
-) -> Later:
-    """A first, cheap look at the later context entries of ``targets`` (see :class:`Later`):
-    event times only, since reading every statement id is dear."""
-    values = ", ".join(literal(t) for t in targets)
-    row = con.execute(
-        f"""WITH later AS (
-            SELECT DISTINCT event_time FROM statement_context_activity
-            WHERE activity_id IN ({values}) AND usage IN ('parent', 'grouping')
-                AND position > 0
-        ),
-        by_time AS (
-            SELECT s.event_time, count(*) AS n, bool_or({extensions.when}) AS extensions
-            FROM statement s SEMI JOIN later l ON l.event_time = s.event_time
-            GROUP BY s.event_time
-        )
-        SELECT (SELECT count(*) FROM later),
-            (SELECT list(event_time) FROM by_time WHERE n > 1),
-            (SELECT coalesce(bool_or(extensions), false) FROM by_time)"""
-    ).fetchone()
-    if row is None or not row[0]:
-        return Later(False)
-    return Later(True, tuple(row[1] or ()), bool(row[2]))
-
-
-def _timestamp(value: datetime) -> str:
-    return f"TIMESTAMPTZ {literal(value.isoformat())}"
-
-
-def scoped_sql(
-    targets: Sequence[str], roles: Roles, where: str, later: Later, extensions: Extensions
-) -> str:
+def scoped_sql(targets: Sequence[str], roles: Roles, where: str, extra: str = "") -> str:
     """Statements in the scope of each activity of ``targets`` (ANALYTICS.md section 1: the
     activity is the statement's object, or in ``context.contextActivities.parent`` or
-    ``grouping``), as rows ``activity,`` :meth:`Roles.columns` ``,`` the columns of
-    ``extensions``: a statement once per target it is in scope of. ``where`` is over the
-    statement ``s``.
+    ``grouping``), as rows ``activity,`` :meth:`Roles.columns` ``extra``: a statement once per
+    target it is in scope of. ``where`` is over the statement ``s``; ``extra`` (empty, or
+    starting with a comma) adds columns computed from ``s``.
 
     Scans with filters DuckDB pushes down find the statements whose object, first parent or
     first grouping activity is a target (the flat ``object_id``, ``parent_id`` and
-    ``grouping_id`` columns); each is split on ``extensions.when`` so that only those
-    statements read the extensions. Those that list a target later in ``parent`` or
-    ``grouping`` (``later``, from :func:`later_of`) are matched on event time, and on the
-    statement id where several statements share that time.
+    ``grouping_id`` columns); those that list a target later in ``parent`` or ``grouping``
+    are found in ``statement_context_activity`` and joined on the statement's ``seq``.
     """
     if not targets:
         raise ValueError("no target activity")
     values = ", ".join(literal(t) for t in targets)
-    plain = f"{roles.columns()}, {extensions.nulls}"
-    read = f"{roles.columns()}, {extensions.columns}"
-    kinds = [(plain, f"NOT ({extensions.when})"), (read, f"({extensions.when})")]
-    parts = []
-    for columns, which in kinds:
-        parts.append(f"""
+    columns = f"{roles.columns()}{extra}"
+    not_first = """activity IS DISTINCT FROM object_id
+            AND activity IS DISTINCT FROM parent_id
+            AND activity IS DISTINCT FROM grouping_id"""
+    return f"""
     SELECT s.object_id AS activity, {columns}
     FROM statement s
-    WHERE s.object_id IN ({values}) AND {which} AND ({where})
+    WHERE s.object_id IN ({values}) AND ({where})
     UNION ALL
     SELECT s.parent_id AS activity, {columns}
     FROM statement s
     WHERE s.parent_id IN ({values}) AND s.object_id IS DISTINCT FROM s.parent_id
-        AND {which} AND ({where})
+        AND ({where})
     UNION ALL
     SELECT s.grouping_id AS activity, {columns}
     FROM statement s
     WHERE s.grouping_id IN ({values}) AND s.object_id IS DISTINCT FROM s.grouping_id
-        AND s.parent_id IS DISTINCT FROM s.grouping_id AND {which} AND ({where})""")
-    if later.present:
-        entries = f"""statement_context_activity
-            WHERE activity_id IN ({values}) AND usage IN ('parent', 'grouping')
-                AND position > 0"""
-        not_first = """activity IS DISTINCT FROM object_id
-            AND activity IS DISTINCT FROM parent_id
-            AND activity IS DISTINCT FROM grouping_id"""
-        shared = ", ".join(_timestamp(t) for t in later.shared)
-        unique = f"SELECT DISTINCT event_time, activity_id FROM {entries}"
-        if shared:
-            unique += f" AND event_time NOT IN ({shared})"
-        for columns, which in kinds if later.extensions else kinds[:1]:
-            parts.append(f"""
+        AND s.parent_id IS DISTINCT FROM s.grouping_id AND ({where})
+    UNION ALL
     SELECT * FROM (
-        SELECT u.activity_id AS activity, {columns}
-        FROM statement s JOIN ({unique}) u ON u.event_time = s.event_time
-        WHERE {which} AND ({where})
-    ) WHERE {not_first}""")
-            if shared:
-                parts.append(f"""
-    SELECT * FROM (
-        SELECT i.activity_id AS activity, {columns}
+        SELECT c.activity_id AS activity, {columns}
         FROM statement s JOIN (
-            SELECT DISTINCT statement_id, event_time, activity_id FROM {entries}
-                AND event_time IN ({shared})
-        ) i ON i.event_time = s.event_time AND i.statement_id = s.statement_id
-        WHERE {which} AND ({where})
-    ) WHERE {not_first}""")
-    return "\n    UNION ALL\n".join(parts)
+            SELECT DISTINCT seq, activity_id FROM statement_context_activity
+            WHERE activity_id IN ({values}) AND usage IN ('parent', 'grouping')
+                AND position > 0
+        ) c ON c.seq = s.seq
+        WHERE ({where})
+    ) WHERE {not_first}"""
 
 
 @dataclass(frozen=True)
@@ -308,10 +215,8 @@ _COHORT: Final[dict[str, str]] = {
 }
 
 
-def _query(params: ProficiencyParams, roles: Roles, later: Later) -> str:
-    scoped = scoped_sql(
-        [params.program], roles, "s.event_time <= $as_of", later, mastery_extensions()
-    )
+def _query(params: ProficiencyParams, roles: Roles) -> str:
+    scoped = scoped_sql([params.program], roles, "s.event_time <= $as_of")
     start = _START[params.start]
     cohort = "NULL::VARCHAR" if params.cohort is None else _COHORT[params.cohort]
     window = []
@@ -500,8 +405,7 @@ def compute(con: duckdb.DuckDBPyConnection, params: ProficiencyParams) -> dict[s
     if params.start_to is not None:
         values["start_to"] = params.start_to
     roles = Roles.of(con)
-    later = later_of(con, [params.program], mastery_extensions())
-    cursor = con.execute(_query(params, roles, later), values)
+    cursor = con.execute(_query(params, roles), values)
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 

@@ -201,36 +201,44 @@ def curve_json(estimate: Estimate, *, event_name: str = "proficient") -> dict[st
     the share that reached the event (``event_name`` = 1 - survival) with its bounds. It
     starts at t = 0 with everyone at risk (unless a step is there)."""
     steps = estimate.curve or {"t": []}
-    times = [float(t) for t in steps["t"]]
-    if not times:
-        survival: list[float] = []
-        lower: list[float] = []
-        upper: list[float] = []
-        at_risk: list[int] = []
-        events: list[int] = []
-        censored: list[int] = []
+    # Vectorised: a curve has a step per learner (tens of thousands).
+    times = np.asarray(steps["t"], dtype=float)
+    if not len(times):
+        survival = lower = upper = np.zeros(0)
+        at_risk = events = censored = np.zeros(0, dtype=np.int64)
     else:
-        survival = [min(1.0, max(0.0, x)) for x in steps["s"]]
-        lower = [min(1.0, max(0.0, x)) for x in steps["lo"]]
-        upper = [min(1.0, max(0.0, x)) for x in steps["hi"]]
-        at_risk, events, censored = steps["at_risk"], steps["events"], steps["censored"]
-    if not times or times[0] > 0:
-        times = [0.0, *times]
-        at_risk = [estimate.n, *at_risk]
-        events, censored = [0, *events], [0, *censored]
-        survival, lower, upper = [1.0, *survival], [1.0, *lower], [1.0, *upper]
+        survival = _unit(steps["s"])
+        lower = _unit(steps["lo"])
+        upper = _unit(steps["hi"])
+        at_risk = np.asarray(steps["at_risk"], dtype=np.int64)
+        events = np.asarray(steps["events"], dtype=np.int64)
+        censored = np.asarray(steps["censored"], dtype=np.int64)
+    if not len(times) or times[0] > 0:
+        times = np.concatenate(([0.0], times))
+        at_risk = np.concatenate(([estimate.n], at_risk)).astype(np.int64)
+        events = np.concatenate(([0], events)).astype(np.int64)
+        censored = np.concatenate(([0], censored)).astype(np.int64)
+        survival, lower, upper = (np.concatenate(([1.0], x)) for x in (survival, lower, upper))
     return {
-        "t": times,
-        "at_risk": [int(x) for x in at_risk],
-        "events": [int(x) for x in events],
-        "censored": [int(x) for x in censored],
-        "survival": survival,
-        "survival_lower": lower,
-        "survival_upper": upper,
-        event_name: [1.0 - x for x in survival],
-        f"{event_name}_lower": [1.0 - x for x in upper],
-        f"{event_name}_upper": [1.0 - x for x in lower],
+        "t": times.tolist(),
+        "at_risk": at_risk.tolist(),
+        "events": events.tolist(),
+        "censored": censored.tolist(),
+        "survival": survival.tolist(),
+        "survival_lower": lower.tolist(),
+        "survival_upper": upper.tolist(),
+        event_name: (1.0 - survival).tolist(),
+        f"{event_name}_lower": (1.0 - upper).tolist(),
+        f"{event_name}_upper": (1.0 - lower).tolist(),
     }
+
+
+def _unit(values: Sequence[float]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Values clipped to [0, 1] (NaN as 0)."""
+    out: np.ndarray[Any, np.dtype[np.float64]] = np.clip(
+        np.nan_to_num(np.asarray(values, dtype=float), nan=0.0), 0.0, 1.0
+    )
+    return out
 
 
 @dataclass(frozen=True)

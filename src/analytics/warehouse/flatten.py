@@ -16,9 +16,13 @@ from analytics.warehouse.schema import (
     ADL,
     BI_TABLES,
     CLOSED_SALE,
+    DUE_DATE_SUFFIX,
+    INTERNAL_COLUMNS,
     KEY_RESULT_TYPE_SUFFIX,
     LAUNCHED,
+    MASTERY_SCORE,
     MONETARY_VALUE,
+    REQUEST_ID_SUFFIX,
 )
 
 # The parts of a statement the BI tables need: json_transform parses each payload once,
@@ -162,8 +166,58 @@ LEFT JOIN authorities a ON a.store_key IS NOT DISTINCT FROM i.authority_key
 WHERE NOT i.voided AND NOT i.is_voiding
 """
 
+
+def json_path(iri: str) -> str:
+    """The JSON path of an object member named ``iri``."""
+    return '$."' + iri.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def extension_sql(column: str, iri: str | None, suffix: str) -> str:
+    """A context extension's value as text, from the JSON text ``column``: the extension
+    ``iri``, else the first one whose IRI ends with ``suffix`` (ANALYTICS.md section 3)."""
+    if iri is not None:
+        return f"json_extract_string({column}, {_q(json_path(iri))})"
+    key = f"list_filter(json_keys({column}), lambda k: k LIKE {_q('%' + suffix)})[1]"
+    return f"json_extract_string({column}, '$.\"' || {key} || '\"')"
+
+
+def due_sql(text: str) -> str:
+    """A due date's text as an instant: a date without a time is the end of that day (UTC)."""
+    return f"""CASE WHEN length({text}) = 10
+        THEN try_cast({text} AS DATE)::TIMESTAMPTZ + INTERVAL 1 DAY
+        ELSE try_cast({text} AS TIMESTAMPTZ) END"""
+
+
+def mastery_sql(column: str) -> str:
+    """The cmi5 masteryscore context extension as a number (ANALYTICS.md section 1)."""
+    return f"try_cast(json_extract_string({column}, {_q(json_path(MASTERY_SCORE))}) AS DOUBLE)"
+
+
+# The internal columns (schema.INTERNAL_COLUMNS), from the extensions text: a substring test
+# first, so that only the few statements that may have the extension parse it (a key is in the
+# text as it is unless the text has an escape: then the test lets it through).
+_QUOTE = '"'
+
+
+def _may_have(text: str) -> str:
+    return f"(contains(context_extensions, {_q(text)}) OR contains(context_extensions, '\\'))"
+
+
+INTERNAL_STATEMENT: Final = f"""
+    CASE WHEN {_may_have(MASTERY_SCORE.rsplit("/", 1)[1] + _QUOTE)}
+         THEN {mastery_sql("context_extensions")} END AS mastery_score,
+    CASE WHEN {_may_have(REQUEST_ID_SUFFIX + _QUOTE)}
+         THEN {extension_sql("context_extensions", None, REQUEST_ID_SUFFIX)} END AS request_id,
+    {due_sql("due_text")} AS due_at"""
+_DUE_TEXT = (
+    f"CASE WHEN {_may_have(DUE_DATE_SUFFIX + _QUOTE)} "
+    f"THEN {extension_sql('context_extensions', None, DUE_DATE_SUFFIX)} END AS due_text"
+)
+INTERNAL_STATEMENT_COLUMNS: Final = ", ".join(name for name, _ in INTERNAL_COLUMNS["statement"])
+
 INSERT_STATEMENTS: Final = (
-    f"INSERT INTO statement ({STATEMENT_COLUMNS}) SELECT {STATEMENT_COLUMNS} FROM flat"
+    f"INSERT INTO statement ({STATEMENT_COLUMNS}, {INTERNAL_STATEMENT_COLUMNS}) "
+    f"SELECT {STATEMENT_COLUMNS}, {INTERNAL_STATEMENT} FROM (SELECT *, {_DUE_TEXT} FROM flat)"
 )
 
 _CA_STRUCT = (
@@ -174,13 +228,14 @@ _CA_STRUCT = (
     + "}"
 )
 INSERT_CONTEXT_ACTIVITIES: Final = (
-    "INSERT INTO statement_context_activity\n"
-    + "WITH c AS MATERIALIZED (SELECT statement_id, event_time, "
+    "INSERT INTO statement_context_activity "
+    "(statement_id, event_time, usage, position, activity_id, seq)\n"
+    + "WITH c AS MATERIALIZED (SELECT statement_id, seq, event_time, "
     + f"json_transform(context_activities, '{_CA_STRUCT}') AS ca "
     + "FROM flat WHERE context_activities IS NOT NULL)\n"
     + "\nUNION ALL\n".join(
         f"""SELECT statement_id, event_time, '{usage}', unnest(range(len(ca.{usage})))::INTEGER,
-       unnest(ca.{usage}).id
+       unnest(ca.{usage}).id, seq
 FROM c WHERE len(ca.{usage}) > 0"""
         for usage in ("parent", "grouping", "category", "other")
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 # The BI tables, in export order, with their columns (name, DuckDB type). Exports and the
 # README document exactly these.
@@ -132,6 +132,26 @@ BI_TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     ),
 }
 
+# Internal columns some BI tables carry after their documented ones: flattened at sync time for
+# the metrics' hot paths (ANALYTICS.md sections 2 and 3), never exported (exports select the
+# BI_TABLES columns) and not in the PostgreSQL views.
+MASTERY_SCORE: Final = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore"
+REQUEST_ID_SUFFIX: Final = "/request-id"
+DUE_DATE_SUFFIX: Final = "/due-date"
+INTERNAL_COLUMNS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "statement": (
+        # The cmi5 masteryscore context extension as a number (the scored-pass rule).
+        ("mastery_score", "DOUBLE"),
+        # The first context extension whose IRI ends in REQUEST_ID_SUFFIX, as text.
+        ("request_id", "VARCHAR"),
+        # The first context extension whose IRI ends in DUE_DATE_SUFFIX as an instant (a date
+        # without a time: the end of that day, UTC).
+        ("due_at", "TIMESTAMPTZ"),
+    ),
+    # The statement's seq: a cheap key to join on (the statement id is dear to read).
+    "statement_context_activity": (("seq", "BIGINT"),),
+}
+
 # Tables with an event time: exported to Parquet partitioned by event month.
 PARTITIONED: Final = frozenset({"statement", "statement_context_activity"})
 
@@ -187,7 +207,8 @@ KEY_RESULT_TYPE_SUFFIX: Final = "/key-result"
 
 
 def _columns(table: str) -> str:
-    return ", ".join(f"{name} {kind}" for name, kind in BI_TABLES[table])
+    columns = (*BI_TABLES[table], *INTERNAL_COLUMNS.get(table, ()))
+    return ", ".join(f"{name} {kind}" for name, kind in columns)
 
 
 DDL: Final[tuple[str, ...]] = (

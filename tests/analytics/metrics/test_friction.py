@@ -49,6 +49,7 @@ from analytics.metrics.friction import (
 )
 from lrs.config import Settings
 from lrs.generator.timefmt import DAY
+from lrs.generator.vocab import DUE_DATE, REQUEST_ID, project_extension
 from lrs.services.container import Services
 
 TOL = 1e-6
@@ -458,6 +459,30 @@ async def test_program_funnels_match_an_independent_computation(data: Built, pro
     if program == SALES:
         assert rows[ASSESSMENT]["passed"] > 0
         assert rows[ASSESSMENT]["assigned"] == rows[program]["assigned"]  # inherited
+
+
+async def test_named_extensions_read_the_statements_like_the_default_suffixes(
+    data: Built,
+) -> None:
+    """The default extensions are read from columns flattened at sync time; extensions named
+    by the caller are read from the statements' extensions text. Both agree (and the funnel
+    matches the independent computation)."""
+    base = data.config.base_iri
+    named = {
+        "due_date_extension": project_extension(base, DUE_DATE),
+        "request_extension": project_extension(base, REQUEST_ID),
+    }
+    for program in (COMPLIANCE, SALES):
+        default = run(data, program=program, as_of=END)
+        explicit = run(data, program=program, as_of=END, **named)
+        assert explicit["requests"] == default["requests"]
+        assert explicit["funnel"] == default["funnel"]
+        assert any(r["request_id"] is not None for r in default["requests"])
+        assert any(f["with_due_date"] for f in default["funnel"])
+        check_funnel(explicit, funnel_reference(data, program=program))
+    # An extension nobody sends: no due dates, requests identified by their activity.
+    other = run(data, program=SALES, as_of=END, due_date_extension=base + "/x/none")
+    assert all(not f["with_due_date"] for f in other["funnel"])
 
 
 async def test_activity_funnels_with_and_without_the_program(data: Built) -> None:
