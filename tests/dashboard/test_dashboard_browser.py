@@ -60,6 +60,11 @@ def download(page: Any, selector: str) -> str:
 
 
 def set_filter(page: Any, view: str, selector: str, value: str) -> None:
+    # Mark the panel stale first: otherwise, on a slow machine, wait_ready can see the state
+    # of the previous render before the change has started the new one.
+    page.evaluate(
+        "v => document.getElementById('panel-' + v).setAttribute('data-state', 'stale')", view
+    )
     if selector.startswith("#filter-from") or selector.startswith("#filter-to"):
         page.fill(selector, value)
     else:

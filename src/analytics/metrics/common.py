@@ -118,6 +118,14 @@ def finite(value: float | None) -> float | None:
     return float(value)
 
 
+def stable(value: float | None) -> float | None:
+    """A sum or mean of doubles rounded to 12 significant digits: DuckDB adds them up in
+    parallel, in an order that varies from run to run, which moves the last bits; rounded, the
+    same data always gives the same number (and the same CSV bytes)."""
+    number = finite(value)
+    return None if number is None else float(f"{number:.12g}")
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None) -> str:
     """A table (list of flat objects) as CSV with a header row; nested values as JSON text."""
     import orjson

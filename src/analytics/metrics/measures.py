@@ -47,6 +47,7 @@ from analytics.metrics.common import (
     SUPPRESS_BELOW,
     envelope,
     finite,
+    stable,
     verb_roles,
     warehouse_info,
 )
@@ -1198,7 +1199,7 @@ def _measure_value(
         seconds = stmt.get("session_seconds")
         if not active:
             return None, 0, 0
-        return finite(float(seconds or 0.0) / 3600.0 / active), active, active
+        return stable(float(seconds or 0.0) / 3600.0 / active), active, active
     family = MEASURES[name].family
     row = found.get(family)
     if family in ("assigned", "started", "compliance"):
@@ -1213,7 +1214,7 @@ def _measure_value(
     if family == "scores":
         if not row or not row["n"]:
             return None, 0, 0
-        return finite(row["score"]), int(row["n"]), int(row["n"])
+        return stable(row["score"]), int(row["n"]), int(row["n"])
     if family == "certification":
         if not row or not row["n"]:
             return None, 0, 0
