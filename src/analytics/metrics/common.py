@@ -22,6 +22,8 @@ from typing import Any, Final
 
 import duckdb
 
+from lrs import jsonio
+
 # ANALYTICS.md section 4, guardrails.
 MIN_GROUP: Final = 10
 """Fewer than this many in a compared group: status ``insufficient_data``, no statistics."""
@@ -128,8 +130,6 @@ def stable(value: float | None) -> float | None:
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None) -> str:
     """A table (list of flat objects) as CSV with a header row; nested values as JSON text."""
-    import orjson
-
     names = list(columns) if columns is not None else (list(rows[0]) if rows else [])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -139,7 +139,7 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = No
         for name in names:
             value = row.get(name)
             if isinstance(value, dict | list):
-                cells.append(orjson.dumps(value).decode())
+                cells.append(jsonio.dumps(value))
             elif value is None:
                 cells.append("")
             elif isinstance(value, bool):

@@ -134,13 +134,6 @@ def _pick(request: Request, name: str, options: tuple[T, ...], default: T) -> T:
     return options[options.index(value)]
 
 
-def _required_day(request: Request, name: str) -> Any:
-    value = support.day(request, name)
-    if value is None:
-        raise BadRequest(f"The query parameter {name!r} is required (YYYY-MM-DD).")
-    return value
-
-
 @router.get("/dashboard/api/exposure-bins")
 async def exposure_bins_endpoint(
     request: Request, services: ServicesDep, principal: PrincipalDep
@@ -154,8 +147,8 @@ async def exposure_bins_endpoint(
     params = CorrelationParams(
         modules=(support.required(request, "module"),),
         metric=support.required(request, "metric"),
-        period_start=_required_day(request, "period_start"),
-        period_end=_required_day(request, "period_end"),
+        period_start=support.required_day(request, "period_start"),
+        period_end=support.required_day(request, "period_end"),
         scope=_pick(request, "scope", SCOPES, "object"),
         exposure=_pick(request, "exposure", CONTINUOUS_EXPOSURES, "days_to_complete"),
         population=_pick(request, "population", POPULATIONS, "roster"),

@@ -23,7 +23,7 @@ from analytics import uploads
 from analytics.export import FORMATS, ExportOptions, export_warehouse
 from analytics.lock import WarehouseBusy
 from analytics.sync import Progress, SyncOptions, SyncReport, sync_warehouse
-from analytics.verb_roles import VerbRolesError, as_mapping, load_verb_roles
+from analytics.verb_roles import VerbRoles, VerbRolesError, as_mapping, load_verb_roles
 from lrs import clock
 from lrs.auth.principal import Principal
 from lrs.auth.scopes import Permission
@@ -70,12 +70,8 @@ class AnalyticsService:
         return self.settings.resolved_analytics_path
 
     def sync_options(self, *, lock_timeout: float = 0.0) -> SyncOptions:
-        try:
-            roles = load_verb_roles(self.settings.analytics_verb_roles)
-        except VerbRolesError as exc:
-            raise ServiceUnavailable(f"The analytics verb roles are misconfigured: {exc}") from None
         return SyncOptions(
-            verb_roles=roles,
+            verb_roles=self._verb_roles(),
             batch_size=self.settings.analytics_batch_size,
             lag_seconds=self.settings.analytics_lag_seconds,
             threads=self.settings.analytics_threads,
@@ -118,11 +114,15 @@ class AnalyticsService:
         from."""
         _require(principal, Permission.ANALYTICS_READ)
         path = self.settings.analytics_verb_roles
+        source = "defaults" if path is None else str(path)
+        return {"source": source, "roles": as_mapping(self._verb_roles())}
+
+    def _verb_roles(self) -> VerbRoles:
+        """The configured verb roles; a bad file is a 503 naming the file and the problem."""
         try:
-            roles = load_verb_roles(path)
+            return load_verb_roles(self.settings.analytics_verb_roles)
         except VerbRolesError as exc:
             raise ServiceUnavailable(f"The analytics verb roles are misconfigured: {exc}") from None
-        return {"source": "defaults" if path is None else str(path), "roles": as_mapping(roles)}
 
     async def sync(
         self, *, progress: Progress | None = None, lock_timeout: float = 0.0

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from analytics_support import store_statements
 
 from analytics.snapshot import snapshot_path
 from lrs.config import Settings
-from lrs.generator import GeneratorConfig, batches, generate, roster
+from lrs.generator import GeneratorConfig, generate, roster
 from lrs.services.container import Services
 from lrs.store import migrate
 from lrs.store.database import Database
-from lrs.xapi.versions import XapiVersion
 
 
 async def build_services(directory: Path) -> tuple[Services, Database]:
@@ -46,9 +46,7 @@ async def build_warehouse(
     try:
         created = await services.credentials.create("metrics-tests", "all")
         principal = await services.credentials.authenticate(created.key, created.secret)
-        statements = [*generate(config), *extra]
-        for batch in batches(statements, 500):
-            await services.statements.store(batch, principal=principal, version=XapiVersion.V2_0_0)
+        await store_statements(services, principal, [*generate(config), *extra])
         if with_roster:
             body = json.dumps(roster(config), default=str).encode()
             await services.analytics.upload_roster(body, "application/json", principal=principal)

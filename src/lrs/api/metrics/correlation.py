@@ -313,13 +313,6 @@ def _unknown(request: Request, known: frozenset[str]) -> None:
         )
 
 
-def _date(request: Request, name: str) -> Any:
-    value = support.day(request, name)
-    if value is None:
-        raise BadRequest(f"The query parameter {name!r} is required (YYYY-MM-DD).")
-    return value
-
-
 def _choice(request: Request, name: str, options: tuple[T, ...], default: T) -> T:
     value = support.choice(request, name, options, default)
     return options[options.index(value)]
@@ -342,8 +335,8 @@ def _parse(request: Request, modules: tuple[str, ...], *, scanning: bool) -> Cor
         modules=modules,
         activity_type=support.text(request, "activity_type") if scanning else None,
         metric=support.required(request, "metric"),
-        period_start=_date(request, "period_start"),
-        period_end=_date(request, "period_end"),
+        period_start=support.required_day(request, "period_start"),
+        period_end=support.required_day(request, "period_end"),
         scope=_choice(request, "scope", SCOPES, "object"),
         exposure=_choice(request, "exposure", EXPOSURES, "completed"),
         within_days=support.integer(request, "within_days", None, minimum=0),

@@ -125,6 +125,14 @@ def day(request: Request, name: str, default: date | None = None) -> date | None
         raise BadRequest(f"{name} must be a date (YYYY-MM-DD), not {value!r}.") from None
 
 
+def required_day(request: Request, name: str) -> date:
+    """A required YYYY-MM-DD query parameter."""
+    value = day(request, name)
+    if value is None:
+        raise BadRequest(f"The query parameter {name!r} is required (YYYY-MM-DD).")
+    return value
+
+
 def instant(request: Request, name: str, default: datetime | None = None) -> datetime | None:
     """An ISO 8601 timestamp or date query parameter (a date means its midnight UTC)."""
     value = text(request, name)
