@@ -123,7 +123,8 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def table_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every BI table, sorted, times as microseconds (comparable without time zones)."""
+    """Every BI table and the metrics' ``learner_scope`` facts, sorted, times as microseconds
+    (comparable without time zones; lists of times as text in UTC)."""
     con = connect(path)
     try:
         out = {}
@@ -132,6 +133,14 @@ def table_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
                 f"epoch_us({name})" if kind == "TIMESTAMPTZ" else name for name, kind in columns
             )
             out[table] = sorted(con.execute(f"SELECT {select} FROM {table}").fetchall(), key=repr)
+        facts = con.execute("DESCRIBE learner_scope").fetchall()
+        select = ", ".join(
+            f"epoch_us({name})" if kind == "TIMESTAMP WITH TIME ZONE" else f"{name}::VARCHAR"
+            for name, kind, *_ in facts
+        )
+        out["learner_scope"] = sorted(
+            con.execute(f"SELECT {select} FROM learner_scope").fetchall(), key=repr
+        )
         return out
     finally:
         con.close()

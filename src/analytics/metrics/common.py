@@ -98,6 +98,13 @@ def envelope(
     return {**warehouse_info(con).as_json(), "definitions": used, **body}
 
 
+def literal(value: str) -> str:
+    """An SQL string literal (quotes doubled). IRIs are inlined rather than bound so that
+    DuckDB pushes the filters into the table scans (and reads the other columns only for the
+    rows that pass)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def iso(value: datetime | None) -> str | None:
     """An instant as ISO 8601 UTC with a ``Z`` (None stays None)."""
     if value is None:

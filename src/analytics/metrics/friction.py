@@ -46,7 +46,6 @@ it).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,15 +53,9 @@ from typing import Any, Final, Literal
 
 import duckdb
 
-from analytics.metrics import survival
-from analytics.metrics.common import SUPPRESS_BELOW, envelope, finite, iso
-from analytics.metrics.proficiency import (
-    Roles,
-    cutoff_of,
-    literal,
-    passed_sql,
-    scoped_sql,
-)
+from analytics.metrics import scope_facts, survival
+from analytics.metrics.common import SUPPRESS_BELOW, envelope, finite, iso, literal
+from analytics.metrics.proficiency import Roles, cutoff_of, passed_sql, scoped_sql
 from analytics.warehouse.flatten import due_sql, extension_sql
 from analytics.warehouse.schema import DUE_DATE_SUFFIX as DUE_DATE_SUFFIX
 from analytics.warehouse.schema import REQUEST_ID_SUFFIX as REQUEST_ID_SUFFIX
@@ -268,8 +261,11 @@ SELECT req_key AS key,
     count(*) FILTER (WHERE assigned IS NOT NULL AND completed IS NOT NULL) AS completed,
     min(assigned) AS first_assignment,
     min(launched) AS first_launch,
+    -- The completion that brings the assigned learners' completions to the share (its
+    -- rank: ceil(share x assigned)); null while fewer have completed.
     list(completed ORDER BY completed)
-        FILTER (WHERE assigned IS NOT NULL AND completed IS NOT NULL) AS completions
+        FILTER (WHERE assigned IS NOT NULL AND completed IS NOT NULL)
+        [ceil({share} * count(assigned) - 1e-9)::BIGINT] AS completed_80
 FROM per_learner
 GROUP BY req_key
 """
@@ -302,12 +298,7 @@ def _request_rows(
         ]
         reached = [c for c in candidates if c[0] is not None]
         deployed, deployed_by = min(reached, key=lambda c: c[0]) if reached else (None, None)
-        completed_80 = None
-        if assigned > 0:
-            needed = math.ceil(COMPLETION_SHARE * assigned - 1e-9)
-            completions = people.get("completions") or []
-            if len(completions) >= needed:
-                completed_80 = completions[needed - 1]
+        completed_80 = people.get("completed_80") if assigned > 0 else None
         times = {
             "requested": r["requested"],
             "approved": r["approved"],
@@ -662,11 +653,69 @@ def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _request_learners_from_facts(
+    con: duckdb.DuckDBPyConnection,
+    scope: str,
+    requests: Sequence[Mapping[str, Any]],
+    roles: Roles,
+    params: FrictionParams,
+    cutoff: datetime,
+) -> list[dict[str, Any]]:
+    """:data:`REQUEST_LEARNERS` from the sync-kept facts: each request owns the statements from
+    its time to the next request's (a request tied in time with one of a smaller key owns
+    none, as in :func:`_request_of`). The first launch in a window is at or before the earliest
+    first engagement the facts show in it; only the engage statements before that bound are
+    read."""
+    ordered = sorted(requests, key=lambda r: (r["requested"], r["key"]))
+    values: dict[str, Any] = {
+        "as_of": cutoff,
+        "threshold": params.threshold,
+        "share": COMPLETION_SHARE,
+    }
+    for i, r in enumerate(ordered):
+        later = [o["requested"] for o in ordered if o["requested"] > r["requested"]]
+        tied_before = any(o["requested"] == r["requested"] and o["key"] < r["key"] for o in ordered)
+        values[f"key{i}"] = r["key"]
+        values[f"requested{i}"] = r["requested"]
+        values[f"until{i}"] = r["requested"] if tied_before else (min(later) if later else None)
+    found = _rows(con.execute(scope_facts.request_learners_sql(scope, len(ordered)), values))
+    by_key = {row["key"]: row for row in found}
+    windows: dict[str, Any] = {"as_of": cutoff}
+    for i, r in enumerate(ordered):
+        bound = by_key[r["key"]]["launch_bound"]
+        windows[f"from{i}"] = r["requested"]
+        windows[f"to{i}"] = bound if bound is not None else values[f"until{i}"]
+    # Engage statements in the scope, in the windows' span (a filter pushed into the scans).
+    ends = [windows[f"to{i}"] for i in range(len(ordered))]
+    where = f"s.event_time <= $as_of AND s.event_time >= {_timestamp(ordered[0]['requested'])}"
+    if None not in ends:
+        where += f" AND s.event_time < {_timestamp(max(ends))}"
+    where += f" AND {roles.test('engage')}"
+    launches = f"SELECT t FROM ({scoped_sql([scope], roles, where)}) WHERE learner IS NOT NULL"
+    (firsts,) = con.execute(
+        scope_facts.first_launches_sql(launches, len(ordered)), windows
+    ).fetchone() or ([],)
+    for i, r in enumerate(ordered):
+        row = by_key[r["key"]]
+        candidates = [t for t in (row.pop("launch_bound"), firsts[i]) if t is not None]
+        row["first_launch"] = min(candidates) if candidates else None
+    return found
+
+
+def _timestamp(value: datetime) -> str:
+    """A TIMESTAMPTZ literal (a constant DuckDB pushes into the scan, where a bound parameter
+    is compared row by row)."""
+    return f"'{value.isoformat()}'::TIMESTAMPTZ"
+
+
 def compute(con: duckdb.DuckDBPyConnection, params: FrictionParams) -> dict[str, Any]:
     """Program friction per request and learner funnels (ANALYTICS.md section 3).
 
-    The learner statements of the program's (or activity's) scope are read once, aggregated
-    into a temporary table that the per-request statistics and the funnel both query.
+    About a program or activity with the default request-id and due-date extensions, the
+    learners' part reads the sync-kept facts (:mod:`analytics.metrics.scope_facts`); otherwise
+    (extensions named by the caller, or every request listed) the learner statements in scope
+    are read once, into a temporary table the per-request statistics and the funnel query.
+    Both give the same numbers (the tests compare them).
     """
     cutoff = cutoff_of(con, params.as_of)
     roles = Roles.of(con)
@@ -682,23 +731,47 @@ def compute(con: duckdb.DuckDBPyConnection, params: FrictionParams) -> dict[str,
     for i, r in enumerate(requests):
         bound[f"requested{i}"] = r["requested"]
     created: list[str] = []
+    # The sync-kept facts answer every query about a program or activity with the default
+    # request-id and due-date extensions (as common CTEs: a small temp table would be read
+    # by one thread); others read the statements once, into temp tables.
+    facts = (
+        scope is not None and params.request_extension is None and params.due_date_extension is None
+    )
+    ctes: dict[str, str] = {}
 
     def events(name: str, targets: Sequence[str], detail: bool) -> str:
-        sql = _learner_events_sql(targets, roles, extra, requests, detail=detail)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", bound)
-        created.append(name)
+        if facts:  # (the facts answer the requests themselves: only funnels ask here)
+            ctes[name] = scope_facts.events_sql(targets)
+        else:
+            sql = _learner_events_sql(targets, roles, extra, requests, detail=detail)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", bound)
+            created.append(name)
         return name
+
+    def run(sql: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """``sql`` (starting with WITH) with the facts CTEs it names."""
+        used = [name for name in ctes if name in sql]
+        if used:
+            defined = ", ".join(f"{n} AS MATERIALIZED ({ctes[n]})" for n in used)
+            sql = sql.replace("WITH", f"WITH {defined},", 1)
+            values = {**values, "as_of": cutoff, "threshold": params.threshold}
+        return _rows(con.execute(sql, values))
 
     try:
         learners: dict[str, Mapping[str, Any]] = {}
         scoped_events = None
-        if scope is not None and (requests or want_funnel):
+        if scope is not None and (want_funnel or (requests and not facts)):
             scoped_events = events("friction_scope_events", [scope], want_funnel)
-        if requests:
-            table_name = scoped_events or events(
+        if requests and facts:
+            assert scope is not None
+            for row in _request_learners_from_facts(con, scope, requests, roles, params, cutoff):
+                learners[row["key"]] = row
+        elif requests:
+            source = scoped_events or events(
                 "friction_request_events", sorted({r["activity"] for r in requests}), False
             )
-            for row in _rows(con.execute(REQUEST_LEARNERS.format(events=table_name))):
+            query = REQUEST_LEARNERS.format(events=source, share=COMPLETION_SHARE)
+            for row in run(query, {}):
                 learners[row["key"]] = row
         if want_requests:
             rows = _request_rows(requests, learners, {"as_of": cutoff})
@@ -712,11 +785,11 @@ def compute(con: duckdb.DuckDBPyConnection, params: FrictionParams) -> dict[str,
                 # is the activity's.
                 funnel_events = events("friction_activity_events", [params.activity], True)
                 inherit = scoped_events
-            cursor = con.execute(
+            found = run(
                 _funnel_query(params, roles, funnel_events, inherit),
                 {"as_of": cutoff, "stalled_days": params.stalled_days},
             )
-            body["funnel"] = [_funnel_row(r, params.program) for r in _rows(cursor)]
+            body["funnel"] = [_funnel_row(r, params.program) for r in found]
         elif params.view in ("all", "funnel"):
             body["funnel"] = []
     finally:

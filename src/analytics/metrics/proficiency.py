@@ -37,12 +37,13 @@ from typing import Any, Final, Literal
 
 import duckdb
 
-from analytics.metrics import survival
+from analytics.metrics import scope_facts, survival
 from analytics.metrics.common import (
     SUPPRESS_BELOW,
     envelope,
     finite,
     iso,
+    literal,
     verb_roles,
     warehouse_info,
 )
@@ -60,14 +61,7 @@ COHORTS: Final[tuple[str, ...]] = (
 RATE_DAYS: Final[tuple[int, ...]] = (30, 60, 90, 180)
 DEFAULT_THRESHOLD: Final = 0.8
 
-# -- statements in scope (shared with :mod:`analytics.metrics.friction`) -----------------------
-
-
-def literal(value: str) -> str:
-    """An SQL string literal (quotes doubled). IRIs are inlined rather than bound so that
-    DuckDB pushes the filters into the table scans (and reads the other columns only for the
-    rows that pass)."""
-    return "'" + value.replace("'", "''") + "'"
+# -- statements in scope (what friction reads when the facts cannot answer) ------------------
 
 
 @dataclass(frozen=True)
@@ -153,24 +147,31 @@ def scoped_sql(targets: Sequence[str], roles: Roles, where: str, extra: str = ""
     """
     if not targets:
         raise ValueError("no target activity")
+
+    def not_object(column: str) -> str:
+        """Not counted by the object branch already."""
+        return (
+            f"(s.object_id IS DISTINCT FROM {column} OR s.object_type IS DISTINCT FROM 'Activity')"
+        )
+
     values = ", ".join(literal(t) for t in targets)
     columns = f"{roles.columns()}{extra}"
-    not_first = """activity IS DISTINCT FROM object_id
+    not_first = """(activity IS DISTINCT FROM object_id OR object_type IS DISTINCT FROM 'Activity')
             AND activity IS DISTINCT FROM parent_id
             AND activity IS DISTINCT FROM grouping_id"""
     return f"""
     SELECT s.object_id AS activity, {columns}
     FROM statement s
-    WHERE s.object_id IN ({values}) AND ({where})
+    WHERE s.object_id IN ({values}) AND s.object_type = 'Activity' AND ({where})
     UNION ALL
     SELECT s.parent_id AS activity, {columns}
     FROM statement s
-    WHERE s.parent_id IN ({values}) AND s.object_id IS DISTINCT FROM s.parent_id
+    WHERE s.parent_id IN ({values}) AND {not_object("s.parent_id")}
         AND ({where})
     UNION ALL
     SELECT s.grouping_id AS activity, {columns}
     FROM statement s
-    WHERE s.grouping_id IN ({values}) AND s.object_id IS DISTINCT FROM s.grouping_id
+    WHERE s.grouping_id IN ({values}) AND {not_object("s.grouping_id")}
         AND s.parent_id IS DISTINCT FROM s.grouping_id AND ({where})
     UNION ALL
     SELECT * FROM (
@@ -215,8 +216,7 @@ _COHORT: Final[dict[str, str]] = {
 }
 
 
-def _query(params: ProficiencyParams, roles: Roles) -> str:
-    scoped = scoped_sql([params.program], roles, "s.event_time <= $as_of")
+def _query(params: ProficiencyParams) -> str:
     start = _START[params.start]
     cohort = "NULL::VARCHAR" if params.cohort is None else _COHORT[params.cohort]
     window = []
@@ -235,19 +235,7 @@ def _query(params: ProficiencyParams, roles: Roles) -> str:
     curve = params.curve or params.cohort is not None
     return f"""
 WITH
-raw AS ({scoped}),
-ev AS (SELECT r.*, {passed_sql("r", "$threshold")} AS is_pass FROM raw r),
-per_learner AS (
-    SELECT learner,
-        min(t) FILTER (WHERE is_assign) AS assigned,
-        min(t) FILTER (WHERE is_register) AS registered,
-        min(t) FILTER (WHERE is_engage) AS engaged,
-        coalesce(list(t ORDER BY t) FILTER (WHERE is_pass), []) AS passes,
-        coalesce(list(t ORDER BY t) FILTER (WHERE is_leave), []) AS leaves,
-        min(t) FILTER (WHERE is_waived) AS waived
-    FROM ev WHERE learner IS NOT NULL
-    GROUP BY learner
-),
+per_learner AS ({scope_facts.per_learner_sql(params.program)}),
 started AS (
     SELECT p.*, {start} AS start, {cohort} AS cohort,
         ro.leave_date::TIMESTAMPTZ AS leave_date
@@ -394,7 +382,8 @@ def cutoff_of(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> datetim
 
 
 def compute(con: duckdb.DuckDBPyConnection, params: ProficiencyParams) -> dict[str, Any]:
-    """Time to proficiency per cohort and overall (ANALYTICS.md section 2)."""
+    """Time to proficiency per cohort and overall (ANALYTICS.md section 2), from the sync-kept
+    per-learner facts of the program's scope (:mod:`analytics.metrics.scope_facts`)."""
     cutoff = cutoff_of(con, params.as_of)
     values: dict[str, Any] = {
         "threshold": params.threshold,
@@ -405,7 +394,7 @@ def compute(con: duckdb.DuckDBPyConnection, params: ProficiencyParams) -> dict[s
     if params.start_to is not None:
         values["start_to"] = params.start_to
     roles = Roles.of(con)
-    cursor = con.execute(_query(params, roles), values)
+    cursor = con.execute(_query(params), values)
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 

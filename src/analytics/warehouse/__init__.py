@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from analytics.warehouse import flatten
+from analytics.warehouse import flatten, scope_facts
 from analytics.warehouse.schema import (
     BI_TABLES,
     DDL,
@@ -172,7 +172,8 @@ class Warehouse:
 
     def apply_verb_roles(self, roles: Sequence[tuple[str, str]]) -> bool:
         """Make ``verb_role`` hold ``roles``; when that changes it, mark every learner-activity
-        row for recomputation (the derived rows depend on the roles). True when changed."""
+        row for recomputation and ``learner_scope`` for a rebuild (the derived rows depend on
+        the roles). True when changed."""
         current = sorted(self.con.execute("SELECT verb_id, role FROM verb_role").fetchall())
         wanted = sorted((verb, role) for verb, role in roles)
         if current == wanted:
@@ -188,6 +189,8 @@ class Warehouse:
                 "INSERT INTO dirty_learner_activity "
                 "SELECT learner_key, activity_id, coalesce(registration, '') FROM learner_activity"
             )
+            # Roles decide learners, requests and every fact: rebuilt whole.
+            self.con.execute("UPDATE sync_state SET scope_rebuild = true")
 
         self._transaction(work, None)
         return True
@@ -288,7 +291,8 @@ class Warehouse:
             if new:
                 con.execute(flatten.EXCLUDE)
                 con.execute(flatten.INSERT_STATEMENTS)
-                con.execute(flatten.INSERT_CONTEXT_ACTIVITIES)
+                for sql in flatten.INSERT_CONTEXT_ACTIVITIES:
+                    con.execute(sql)
                 con.execute(flatten.INSERT_STATEMENT_OUTCOMES)
                 con.execute(flatten.VOIDED_NOW)
                 voiding = _count(con, "voided_now")
@@ -334,12 +338,16 @@ class Warehouse:
         return int(scalar(self.con, flatten.DIRTY_COUNT) or 0)
 
     def refresh_derived(self) -> None:
-        """Recompute ``actor``, ``activity`` and ``learner_activity`` for the dirty keys, in one
-        transaction. The sync runs it at the end of every run (a run that crashed before
-        leaves its keys dirty for the next one); exports run it first when keys are dirty."""
+        """Recompute ``actor``, ``activity``, ``learner_activity`` and ``learner_scope`` for
+        the dirty keys, in one transaction. The sync runs it at the end of every run (a run
+        that crashed before leaves its keys dirty for the next one); exports run it first when
+        keys are dirty."""
 
         def work() -> None:
             for sql in flatten.REFRESH:
+                self.con.execute(sql)
+            rebuild = scalar(self.con, scope_facts.WANTS_REBUILD)
+            for sql in scope_facts.REBUILD if rebuild else scope_facts.REFRESH:
                 self.con.execute(sql)
 
         self._transaction(work, None)

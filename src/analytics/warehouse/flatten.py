@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from analytics.warehouse import scope_facts
 from analytics.warehouse.schema import (
     ADL,
     BI_TABLES,
@@ -228,17 +229,20 @@ _CA_STRUCT = (
     + "}"
 )
 INSERT_CONTEXT_ACTIVITIES: Final = (
-    "INSERT INTO statement_context_activity "
-    "(statement_id, event_time, usage, position, activity_id, seq)\n"
+    "CREATE OR REPLACE TEMP TABLE flat_ca AS\n"
     + "WITH c AS MATERIALIZED (SELECT statement_id, seq, event_time, "
     + f"json_transform(context_activities, '{_CA_STRUCT}') AS ca "
     + "FROM flat WHERE context_activities IS NOT NULL)\n"
     + "\nUNION ALL\n".join(
-        f"""SELECT statement_id, event_time, '{usage}', unnest(range(len(ca.{usage})))::INTEGER,
-       unnest(ca.{usage}).id, seq
+        f"""SELECT statement_id, event_time, '{usage}' AS usage,
+       unnest(range(len(ca.{usage})))::INTEGER AS position,
+       unnest(ca.{usage}).id AS activity_id, seq
 FROM c WHERE len(ca.{usage}) > 0"""
         for usage in ("parent", "grouping", "category", "other")
-    )
+    ),
+    "INSERT INTO statement_context_activity "
+    "(statement_id, event_time, usage, position, activity_id, seq) "
+    "SELECT statement_id, event_time, usage, position, activity_id, seq FROM flat_ca",
 )
 
 # 4. Outcome statements (ANALYTICS.md section 1): a closed sale with a monetary value, or a
@@ -281,7 +285,8 @@ WHERE is_voiding AND statement_ref_id IS NOT NULL
 """
 REMOVED: Final = """
 CREATE OR REPLACE TEMP TABLE removed AS
-SELECT statement_id, stored_time, actor_type, actor_key, object_type, object_id, registration
+SELECT statement_id, stored_time, actor_type, actor_key, object_type, object_id, registration,
+    seq, verb_id
 FROM statement
 WHERE statement_id IN (SELECT statement_id FROM voided_now)
 """
@@ -290,6 +295,7 @@ NOTHING_REMOVED: Final = REMOVED.replace(
     "WHERE statement_id IN (SELECT statement_id FROM voided_now)", "LIMIT 0"
 )
 REMOVE_VOIDED: Final = (
+    scope_facts.MARK_REMOVED,
     "DELETE FROM statement WHERE statement_id IN (SELECT statement_id FROM voided_now)",
     "DELETE FROM statement_context_activity "
     "WHERE statement_id IN (SELECT statement_id FROM voided_now)",
@@ -366,6 +372,7 @@ MARK_DIRTY: Final = (
     "INSERT INTO dirty_actor SELECT DISTINCT actor_key FROM touched WHERE actor_key IS NOT NULL",
     """INSERT INTO dirty_activity SELECT DISTINCT object_id FROM touched
        WHERE object_type = 'Activity' AND object_id IS NOT NULL""",
+    scope_facts.MARK_NEW,
 )
 
 # 7. Derived tables, recomputed from `statement` for the dirty keys (once per run).
@@ -434,11 +441,12 @@ REFRESH: Final = (
     "DROP TABLE IF EXISTS touched_activity",
 )
 
-DIRTY_COUNT: Final = """
+DIRTY_COUNT: Final = f"""
 SELECT (SELECT count(*) FROM dirty_learner_activity) + (SELECT count(*) FROM dirty_actor)
-     + (SELECT count(*) FROM dirty_activity)
+     + (SELECT count(*) FROM dirty_activity) + ({scope_facts.DIRTY.strip()})
 """
 
 DROP_TEMP: Final = tuple(
-    f"DROP TABLE IF EXISTS {name}" for name in ("batch", "flat", "voided_now", "removed", "touched")
+    f"DROP TABLE IF EXISTS {name}"
+    for name in ("batch", "flat", "flat_ca", "voided_now", "removed", "touched")
 )

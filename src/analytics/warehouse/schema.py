@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+from analytics.warehouse import scope_facts
+
+SCHEMA_VERSION: Final = 3
 
 # The BI tables, in export order, with their columns (name, DuckDB type). Exports and the
 # README document exactly these.
@@ -221,7 +223,9 @@ DDL: Final[tuple[str, ...]] = (
         roster_fingerprint VARCHAR,
         outcomes_fingerprint VARCHAR,
         last_sync_started_us BIGINT,
-        last_sync_finished_us BIGINT
+        last_sync_finished_us BIGINT,
+        -- learner_scope is rebuilt whole by the next refresh (analytics.warehouse.scope_facts).
+        scope_rebuild BOOLEAN NOT NULL DEFAULT true
     )""",
     *(f"CREATE TABLE IF NOT EXISTS {table} ({_columns(table)})" for table in BI_TABLES),
     # Ids the sync has seen but keeps out of `statement`: voiding statements, voided ones.
@@ -254,6 +258,7 @@ DDL: Final[tuple[str, ...]] = (
     """CREATE TABLE IF NOT EXISTS dirty_learner_activity (
         learner_key VARCHAR, activity_id VARCHAR, reg VARCHAR
     )""",
+    *scope_facts.DDL,
 )
 
 # Helpers every connection defines (TEMP: nothing of them is stored in the file).

@@ -215,11 +215,14 @@ def shifted(moment: datetime, **delta: float) -> datetime:
 
 PILOT = f"{BASE}/programs/pilot"
 BACKLOG = f"{BASE}/programs/backlog"
+RENEWAL = f"{BASE}/programs/renewal"
+RELAUNCH = f"{BASE}/programs/relaunch"
 
 
 def friction_extras(statements: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A small pilot (a request without a request id, three learners: small cells) and a
-    request never approved (open)."""
+    """A small pilot (a request without a request id, three learners: small cells), a
+    renewal (learners re-assigned with a later due date), a relaunch (two requests, each with
+    its own learners) and a request never approved (open)."""
     actors: dict[str, dict[str, Any]] = {}
     for s in statements:
         key = learner_of(s)
@@ -257,6 +260,32 @@ def friction_extras(statements: Sequence[dict[str, Any]]) -> list[dict[str, Any]
         if i < 1:
             add(actors[key], "http://adlnet.gov/expapi/verbs/completed", PILOT,
                 at + timedelta(days=3), result={"completion": True})  # fmt: skip
+    # A renewal: six learners assigned with a due date, then re-assigned with a later one
+    # (the due date at a cut-off is that of the latest assignment by then); none completes.
+    renewal = datetime(2024, 3, 4, 9, tzinfo=UTC)
+    for n, key in enumerate(keys[5:11]):
+        for at, days_due in ((renewal, 10), (renewal + timedelta(days=30), 60)):
+            moment = at + timedelta(hours=n)
+            due_at = {"extensions": {DUE_DATE: iso_z(at + timedelta(days=days_due))}}
+            add(actors[key], "https://w3id.org/xapi/tla/verbs/assigned", RENEWAL, moment,
+                context=due_at)  # fmt: skip
+    # A relaunch: two requests (with ids), six learners assigned after each; all but one of
+    # the first six and all of the second six complete; one of the first launches again
+    # after the second request, before its own learners (the second's first learner).
+    relaunch = datetime(2024, 7, 1, 9, tzinfo=UTC)
+    for wave, first in enumerate((relaunch, relaunch + timedelta(days=20))):
+        ask = {"extensions": {REQUEST_ID: f"req-relaunch-{wave + 1}"}}
+        add(manager, "http://activitystrea.ms/request", RELAUNCH, first, context=ask)
+        for n, key in enumerate(keys[11 + 6 * wave : 17 + 6 * wave]):
+            at = first + timedelta(days=2, hours=n)
+            add(actors[key], "https://w3id.org/xapi/tla/verbs/assigned", RELAUNCH, at)
+            add(actors[key], "http://adlnet.gov/expapi/verbs/launched", RELAUNCH,
+                at + timedelta(days=1))  # fmt: skip
+            if wave == 1 or n > 0:
+                add(actors[key], "http://adlnet.gov/expapi/verbs/completed", RELAUNCH,
+                    at + timedelta(days=3), result={"completion": True})  # fmt: skip
+    add(actors[keys[11]], "http://adlnet.gov/expapi/verbs/launched", RELAUNCH,
+        relaunch + timedelta(days=20, hours=12))  # fmt: skip
     ask = {"extensions": {REQUEST_ID: "req-backlog"}}
     add(manager, "https://w3id.org/xapi/adb/verbs/requested", BACKLOG,
         datetime(2024, 11, 4, 10, tzinfo=UTC), context=ask)  # fmt: skip

@@ -24,6 +24,8 @@ from conftest_proficiency import (
     COMPLIANCE,
     PILOT,
     PUBLISH_DELAY_DAYS,
+    RELAUNCH,
+    RENEWAL,
     SALES,
     Built,
     context_ids,
@@ -37,7 +39,6 @@ from conftest_proficiency import (
     when,
 )
 from lifelines import KaplanMeierFitter
-from lifelines.utils import qth_survival_time
 from metrics_support import open_snapshot
 
 from analytics.metrics.friction import (
@@ -419,12 +420,15 @@ async def test_stage_summary_censors_open_requests(data: Built) -> None:
             len(events) - sum(events),
         )
         kmf = KaplanMeierFitter().fit(durations, event_observed=events)
+        curve = kmf.survival_function_.iloc[:, 0]
         for field, level in (("median_days", 0.5), ("p90_days", 0.1)):
-            theirs = qth_survival_time(level, kmf.survival_function_)
-            if math.isinf(theirs):
+            # The documented quantile: the smallest time with S(t) <= level (lifelines' own
+            # qth_survival_time takes S(t) < level: they differ when S lands on the level).
+            reached = curve[curve <= level + 1e-12]
+            if reached.empty:
                 assert stage[field] is None
             else:
-                assert stage[field] == pytest.approx(theirs, abs=TOL)
+                assert stage[field] == pytest.approx(float(reached.index[0]), abs=TOL)
     assert summary["approval"]["open"] == 1  # the backlog request
     assert summary["end_to_end"]["open"] >= 1  # the pilot: a third of its learners completed
 
@@ -459,6 +463,53 @@ async def test_program_funnels_match_an_independent_computation(data: Built, pro
     if program == SALES:
         assert rows[ASSESSMENT]["passed"] > 0
         assert rows[ASSESSMENT]["assigned"] == rows[program]["assigned"]  # inherited
+
+
+@pytest.mark.parametrize(
+    ("scope", "as_of", "threshold"),
+    [
+        ({"program": COMPLIANCE}, END, 0.8),
+        ({"program": COMPLIANCE}, datetime(2024, 5, 20, tzinfo=UTC), 0.8),
+        ({"program": SALES}, datetime(2024, 9, 1, tzinfo=UTC), 0.5),
+        ({"program": SALES}, END, 0.95),
+        ({"program": SALES, "activity": COURSE}, datetime(2024, 8, 1, tzinfo=UTC), 0.8),
+        ({"activity": ASSESSMENT}, END, 0.9),
+        ({"program": RENEWAL}, datetime(2024, 3, 24, tzinfo=UTC), 0.8),
+        ({"program": RENEWAL}, END, 0.8),
+        ({"program": RELAUNCH}, END, 0.8),
+        ({"program": RELAUNCH}, datetime(2024, 7, 23, tzinfo=UTC), 0.8),
+    ],
+)
+async def test_the_sync_kept_facts_answer_like_the_statements(
+    data: Built, scope: dict[str, str], as_of: datetime, threshold: float
+) -> None:
+    """With the default extensions, friction reads the sync-kept per-learner facts
+    (``learner_scope``); with extensions named by the caller, the statements themselves. At
+    any cut-off and pass threshold, both give the same requests, stages and funnels."""
+    base = data.config.base_iri
+    named = {
+        "due_date_extension": project_extension(base, DUE_DATE),
+        "request_extension": project_extension(base, REQUEST_ID),
+    }
+    common = {**scope, "as_of": as_of, "threshold": threshold}
+    facts, statements = run(data, **common), run(data, **common, **named)
+    for part in ("requests", "request_summary", "funnel"):
+        assert facts[part] == statements[part], part
+    assert facts["funnel"], "a funnel to compare"
+    if scope.get("program") == RENEWAL:
+        # Six learners, each due 10 days after the first assignment, then 60 days after
+        # the second (30 days later): overdue at the first cut-off by the first due date,
+        # not yet by the second.
+        (row,) = facts["funnel"]
+        assert (row["assigned"], row["with_due_date"]) == (6, 6)
+        assert row["overdue_open"] == 6
+    if scope.get("program") == RELAUNCH and as_of == END:
+        first, second = facts["requests"]
+        assert (first["request_id"], second["request_id"]) == ("req-relaunch-1", "req-relaunch-2")
+        assert (first["assigned_learners"], first["completed_learners"]) == (6, 5)
+        assert (second["assigned_learners"], second["completed_learners"]) == (6, 6)
+        assert first["first_learner"] < second["requested"] < second["first_learner"]
+        assert second["first_learner"] == "2024-07-21T21:00:00Z"  # the first six's relaunch
 
 
 async def test_named_extensions_read_the_statements_like_the_default_suffixes(
