@@ -60,6 +60,9 @@ WAL_LIMIT = 64 * 1024 * 1024
 published with the file): an incremental run then writes only what it added (about 12 MB per
 10,000 statements), and a reader's first query on a new snapshot replays at most this much
 (about 0.1 s per 12 MB)."""
+BULK_RUN = 100_000
+"""A run that read at least this many statements (a first sync, a catch-up) checkpoints at its
+end whatever its WAL: the incremental runs after it start with an empty log."""
 Progress = Callable[[int, int], None]
 """Called after each committed batch with (statements read so far, statements expected)."""
 
@@ -265,7 +268,8 @@ async def _run(
     await calls.run(warehouse.refresh_derived)
     await calls.run(warehouse.mark_sync, finished_us=clock.now_us())
     phase("refresh")
-    if await calls.run(warehouse.wal_bytes) > WAL_LIMIT:
+    wal = await calls.run(warehouse.wal_bytes)
+    if wal > WAL_LIMIT or (wal > 0 and report.statements_read >= BULK_RUN):
         await calls.run(warehouse.checkpoint)
     phase("checkpoint")
     report.hwm = hwm

@@ -17,7 +17,8 @@ request, each milestone is the first event at or after the request:
   reaches ``ceil(0.8 x assigned)``; not applicable without assigned learners.
 
 A learner statement belongs to the latest request for its activity at or before it (a
-request's learners are those assigned between it and the next request for the activity).
+request's learners are those assigned between it and the next request for the activity; of
+requests made at the same time, the one with the smallest key).
 
 Stage durations in days: approval (requested -> approved), deployment (approved -> deployed),
 first learner (deployed -> first learner), completion (first learner -> 80 % completed),
@@ -605,7 +606,8 @@ def _definitions(params: FrictionParams, cutoff: datetime) -> dict[str, Any]:
         "approve/publish statements link by that id, else to the latest request for the same "
         "activity at or before them",
         "request_learners": "a learner statement belongs to the latest request for its "
-        "activity at or before it",
+        "activity at or before it (of requests made at the same time, the one with the "
+        "smallest key)",
         "milestones": {
             "approved": "first linked approve-role statement at or after the request",
             "deployed": "first of: linked publish-role statement, first learner assignment, "
@@ -673,18 +675,18 @@ def _request_learners_from_facts(
         "share": COMPLETION_SHARE,
     }
     for i, r in enumerate(ordered):
-        later = [o["requested"] for o in ordered if o["requested"] > r["requested"]]
-        tied_before = any(o["requested"] == r["requested"] and o["key"] < r["key"] for o in ordered)
         values[f"key{i}"] = r["key"]
         values[f"requested{i}"] = r["requested"]
-        values[f"until{i}"] = r["requested"] if tied_before else (min(later) if later else None)
     found = _rows(con.execute(scope_facts.request_learners_sql(scope, len(ordered)), values))
     by_key = {row["key"]: row for row in found}
     windows: dict[str, Any] = {"as_of": cutoff}
     for i, r in enumerate(ordered):
+        later = [o["requested"] for o in ordered if o["requested"] > r["requested"]]
+        tied_before = any(o["requested"] == r["requested"] and o["key"] < r["key"] for o in ordered)
+        until = r["requested"] if tied_before else min(later, default=None)
         bound = by_key[r["key"]]["launch_bound"]
         windows[f"from{i}"] = r["requested"]
-        windows[f"to{i}"] = bound if bound is not None else values[f"until{i}"]
+        windows[f"to{i}"] = bound if bound is not None else until
     # Engage statements in the scope, in the windows' span (a filter pushed into the scans).
     ends = [windows[f"to{i}"] for i in range(len(ordered))]
     where = f"s.event_time <= $as_of AND s.event_time >= {_timestamp(ordered[0]['requested'])}"

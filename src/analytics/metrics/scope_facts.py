@@ -65,45 +65,57 @@ FROM (
 
 
 def request_learners_sql(scope: str, requests: int) -> str:
-    """Per request of the scope activity (``$key<i>``, its window ``[$requested<i>,
-    $until<i>)``: the statements it owns, as in :func:`analytics.metrics.friction._request_of`),
-    the columns of :data:`analytics.metrics.friction.REQUEST_LEARNERS` but the first launch:
-    learners assigned in the window, those of them who completed the activity itself in it, the
-    first assignment, the completion that brought the completions to the share ``$share`` of
-    the assigned learners, and ``launch_bound``, the earliest first engagement of a fact row in
-    the window: the first launch is at or before it (:func:`first_launches_sql`)."""
-    windows = " UNION ALL ".join(
-        f"SELECT $key{i}::VARCHAR, $requested{i}::TIMESTAMPTZ, "
-        f"coalesce($until{i}::TIMESTAMPTZ, 'infinity'::TIMESTAMPTZ)"
-        for i in range(requests)
+    """Per request of the scope activity (``$key<i>`` made at ``$requested<i>``; a request owns
+    the statements from its time to the next request's, and of requests made at the same time
+    the smallest key, as in :func:`analytics.metrics.friction._request_of`), the columns of
+    :data:`analytics.metrics.friction.REQUEST_LEARNERS` but the first launch: learners assigned
+    under it, those of them who completed the activity itself under it, the first assignment,
+    the completion that brought the completions to the share ``$share`` of the assigned
+    learners, and ``launch_bound``, the earliest first engagement of a fact row under it: the
+    first launch is at or before it (:func:`first_launches_sql`).
+
+    The few assignments and completions are unnested from the facts and given their request
+    by an as-of join (cost: events, not events x requests)."""
+    made = " UNION ALL ".join(
+        f"SELECT $key{i}::VARCHAR, $requested{i}::TIMESTAMPTZ" for i in range(requests)
     )
-    inside = "x >= q.requested AND x < q.until"
     return f"""
 WITH
-reqs(key, requested, until) AS ({windows}),
+reqs(key, requested) AS ({made}),
+owners AS (SELECT requested, min(key) AS key FROM reqs GROUP BY requested),
+facts AS MATERIALIZED ({rows([scope])}),
+ev AS (
+    SELECT learner, 'assigned' AS kind, a.t
+    FROM (SELECT learner, unnest(assigns) AS a FROM facts) WHERE a.t <= $as_of
+    UNION ALL
+    SELECT learner, 'completed', x
+    FROM (SELECT learner, unnest(completions) AS x FROM facts WHERE object_id = scope_id)
+    WHERE x <= $as_of
+    UNION ALL
+    SELECT learner, 'completed', unnest({passes()}) FROM facts f WHERE object_id = scope_id
+    UNION ALL
+    SELECT learner, 'engaged', engaged FROM facts WHERE engaged <= $as_of
+),
+owned AS (SELECT o.key, ev.* FROM ev ASOF JOIN owners o ON ev.t >= o.requested),
 per_learner AS (
-    SELECT q.key, f.learner,
-        min(list_filter(f.assigns, lambda a: a.t <= $as_of
-            AND a.t >= q.requested AND a.t < q.until)[1].t) AS assigned,
-        min(least(
-            list_filter(f.completions, lambda x: x <= $as_of AND {inside})[1],
-            list_filter({passes()}, lambda x: {inside})[1]
-        )) FILTER (WHERE f.object_id = f.scope_id) AS completed,
-        min(f.engaged) FILTER (WHERE f.engaged <= $as_of AND f.engaged >= q.requested
-            AND f.engaged < q.until) AS engaged
-    FROM ({rows([scope])}) f CROSS JOIN reqs q
-    GROUP BY q.key, f.learner
-)
+    SELECT key, learner,
+        min(t) FILTER (WHERE kind = 'assigned') AS assigned,
+        min(t) FILTER (WHERE kind = 'completed') AS completed
+    FROM owned WHERE kind <> 'engaged'
+    GROUP BY key, learner
+),
+launch AS (SELECT key, min(t) AS bound FROM owned WHERE kind = 'engaged' GROUP BY key)
 SELECT q.key,
     count(p.assigned) AS assigned,
     count(p.assigned) FILTER (WHERE p.completed IS NOT NULL) AS completed,
     min(p.assigned) AS first_assignment,
-    min(p.engaged) AS launch_bound,
+    any_value(l.bound) AS launch_bound,
     list(p.completed ORDER BY p.completed)
         FILTER (WHERE p.assigned IS NOT NULL AND p.completed IS NOT NULL)
         [ceil($share * count(p.assigned) - 1e-9)::BIGINT] AS completed_80
 FROM reqs q
 LEFT JOIN per_learner p ON p.key = q.key
+LEFT JOIN launch l ON l.key = q.key
 GROUP BY q.key
 """
 

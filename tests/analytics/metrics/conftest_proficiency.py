@@ -286,6 +286,9 @@ def friction_extras(statements: Sequence[dict[str, Any]]) -> list[dict[str, Any]
                     at + timedelta(days=3), result={"completion": True})  # fmt: skip
     add(actors[keys[11]], "http://adlnet.gov/expapi/verbs/launched", RELAUNCH,
         relaunch + timedelta(days=20, hours=12))  # fmt: skip
+    # Made at the same time as the second, with a larger id: it owns no statement.
+    add(actors[keys[1]], "http://activitystrea.ms/request", RELAUNCH, relaunch + timedelta(days=20),
+        context={"extensions": {REQUEST_ID: "req-relaunch-9"}})  # fmt: skip
     ask = {"extensions": {REQUEST_ID: "req-backlog"}}
     add(manager, "https://w3id.org/xapi/adb/verbs/requested", BACKLOG,
         datetime(2024, 11, 4, 10, tzinfo=UTC), context=ask)  # fmt: skip

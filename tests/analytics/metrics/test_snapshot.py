@@ -75,8 +75,8 @@ async def test_unchanged_warehouse_files_are_linked_not_copied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between checkpoints a snapshot shares the previous one's copy of the file (a hard link)
-    and carries the WAL; after a checkpoint the file is copied afresh. Every snapshot reads
-    back everything synced so far."""
+    and carries the WAL; after a checkpoint (a WAL over the limit, or a bulk run) the file is
+    copied afresh. Every snapshot reads back everything synced so far."""
     import analytics.sync
 
     services, db = await build_services(tmp_path)
@@ -84,13 +84,17 @@ async def test_unchanged_warehouse_files_are_linked_not_copied(
         created = await services.credentials.create("t", "all")
         principal = await services.credentials.authenticate(created.key, created.secret)
         statements = list(generate(GeneratorConfig(seed=4, learners=3, void_rate=0.0)))
-        parts = [statements[:100], statements[100:200], statements[200:300]]
+        parts = [statements[i : i + 100] for i in range(0, 400, 100)]
+        limit = analytics.sync.WAL_LIMIT
         seen: list[Path] = []
         inodes: list[int] = []
         wal: list[bool] = []
         for number, part in enumerate(parts):
             if number == 2:
                 monkeypatch.setattr(analytics.sync, "WAL_LIMIT", 0)
+            if number == 3:  # a bulk run: 100 statements read, at the (lowered) bulk size
+                monkeypatch.setattr(analytics.sync, "WAL_LIMIT", limit)
+                monkeypatch.setattr(analytics.sync, "BULK_RUN", 100)
             await services.statements.store(part, principal=principal, version=XapiVersion.V2_0_0)
             await services.analytics.sync()
             path = snapshot_path(services.analytics.warehouse_path)
@@ -105,10 +109,12 @@ async def test_unchanged_warehouse_files_are_linked_not_copied(
         # checkpoints nothing: its file is the first one's, linked, plus its WAL.
         assert inodes[1] == inodes[0]
         assert wal[:2] == [True, True]
-        # Run 3 checkpoints: a fresh copy, no WAL.
+        # Run 3 checkpoints: a fresh copy, no WAL; so does the bulk run 4.
         assert inodes[2] != inodes[1]
         assert wal[2] is False
+        assert inodes[3] != inodes[2]
+        assert wal[3] is False
         # Two snapshots are kept.
-        assert not seen[0].exists()
+        assert not seen[1].exists()
     finally:
         await db.dispose()

@@ -111,8 +111,9 @@ assignment and the first launch by any learner (`deployed_by`); `first_learner` 
 engage-role statement by a learner in scope; `completed_80` = when {COMPLETION_SHARE:.0%} of
 the learners assigned under the request have completed the activity (not applicable without
 assigned learners). A learner statement belongs to the latest request for its activity at or
-before it. Stages (days): approval, deployment, first_learner, completion (first learner ->
-80 %), request_to_deployment and end_to_end (request -> 80 %); negative gaps count as 0.
+before it (of requests made at the same time, the one with the smallest key). Stages (days):
+approval, deployment, first_learner, completion (first learner -> 80 %), request_to_deployment
+and end_to_end (request -> 80 %); negative gaps count as 0.
 `request_summary`: Kaplan-Meier median and p90 per stage over the requests, **open stages
 right-censored** at `as_of` (a stage skipped because a later milestone came without it is
 left out); null when not reached.
