@@ -18,6 +18,8 @@ from analytics_support import CONFIG, EXTRA, connect, store_statements, table_ro
 
 from analytics.lock import WarehouseBusy, WarehouseLock
 from analytics.sync import SyncOptions, sync_warehouse
+from analytics.verb_roles import effective_roles
+from analytics.warehouse import scope_facts
 from lrs import clock
 from lrs.auth.principal import Principal
 from lrs.generator import generate, roster
@@ -615,3 +617,37 @@ async def test_learner_scope_kept_pair_by_pair_equals_a_rebuild(
     _fresh(whole)
     await sync_warehouse(services.db, whole, options)
     assert table_rows(kept) == table_rows(whole)
+
+
+async def test_learner_scope_rebuilds_on_many_dirty_pairs_and_on_new_roles(
+    services: Services,
+    principal: Principal,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past REBUILD_ABOVE dirty pairs the refresh rebuilds the facts whole, and so it does when
+    the verb roles change (they decide learners and roles): the same rows as a warehouse built
+    in one go with those roles."""
+    sent = [*generate(CONFIG), *EXTRA]
+    half = len(sent) // 2
+    kept, whole = tmp_path / "kept.duckdb", tmp_path / "whole.duckdb"
+    await store_statements(services, principal, sent[:half])
+    await sync_warehouse(services.db, kept, SyncOptions(lag_seconds=0))
+    await store_statements(services, principal, sent[half:])
+    monkeypatch.setattr(scope_facts, "REBUILD_ABOVE", 0)
+    await sync_warehouse(services.db, kept, SyncOptions(lag_seconds=0))
+    await sync_warehouse(services.db, whole, SyncOptions(lag_seconds=0))
+    assert table_rows(kept) == table_rows(whole)
+
+    monkeypatch.setattr(scope_facts, "REBUILD_ABOVE", 200_000)
+    # `waived` assigns now (and `assigned` no longer): other learners, other facts.
+    edited = effective_roles({"assign": ["https://w3id.org/xapi/adl/verbs/waived"]})
+    roles = SyncOptions(lag_seconds=0, verb_roles=edited)
+    before = table_rows(kept)["learner_scope"]
+    report = await sync_warehouse(services.db, kept, roles)
+    assert report.verb_roles_changed is True
+    _fresh(whole)
+    await sync_warehouse(services.db, whole, roles)
+    after = table_rows(kept)
+    assert after == table_rows(whole)
+    assert after["learner_scope"] != before

@@ -346,7 +346,7 @@ class Warehouse:
         def work() -> None:
             for sql in flatten.REFRESH:
                 self.con.execute(sql)
-            rebuild = scalar(self.con, scope_facts.WANTS_REBUILD)
+            rebuild = scalar(self.con, scope_facts.WANTS_REBUILD, [scope_facts.REBUILD_ABOVE])
             for sql in scope_facts.REBUILD if rebuild else scope_facts.REFRESH:
                 self.con.execute(sql)
 

@@ -55,7 +55,7 @@ DDL: Final[tuple[str, ...]] = (
 )
 
 # More dirty pairs than this and the refresh rebuilds the table (cheaper than the joins then).
-REBUILD_ABOVE: Final = 200_000
+REBUILD_ABOVE = 200_000
 
 # Per verb, the roles the facts use (ANALYTICS.md section 1; verb_role is editable).
 _ROLES: Final = """(
@@ -187,6 +187,7 @@ REFRESH: Final[tuple[str, ...]] = (
 DIRTY: Final = """
 SELECT (SELECT count(*) FROM dirty_learner_scope)
      + CASE WHEN (SELECT scope_rebuild FROM sync_state WHERE id = 1) THEN 1 ELSE 0 END"""
-WANTS_REBUILD: Final = f"""
+# Parameter: REBUILD_ABOVE.
+WANTS_REBUILD: Final = """
 SELECT (SELECT scope_rebuild FROM sync_state WHERE id = 1)
-    OR (SELECT count(*) FROM dirty_learner_scope) > {REBUILD_ABOVE}"""
+    OR (SELECT count(*) FROM dirty_learner_scope) > ?"""
