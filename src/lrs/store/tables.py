@@ -162,6 +162,8 @@ activities = Table(
     Column("activity_id", Text, primary_key=True),
     Column("definition", Text, nullable=True),
     Column("updated_us", BigInteger, nullable=False),
+    # The analytics sync copies the definitions changed since its last run.
+    Index("ix_activities_updated", "updated_us"),
 )
 
 agents = Table(
