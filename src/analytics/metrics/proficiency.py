@@ -81,19 +81,6 @@ class Roles:
             return "false"
         return f"{column} IN ({', '.join(literal(v) for v in verbs)})"
 
-    def any(self, *roles: str) -> str:
-        return "(" + " OR ".join(self.test(role) for role in roles) + ")"
-
-    def chunks(self, *roles: str) -> list[str]:
-        """Tests of ``s.verb_id`` against the verbs of ``roles``, four verbs each: DuckDB
-        pushes an ``IN`` of up to four constants into the scan (a longer one becomes a join
-        after it), so a scan per chunk reads other columns only for the matching rows."""
-        verbs = sorted({v for role in roles for v in self.verbs.get(role, ())})
-        return [
-            f"s.verb_id IN ({', '.join(literal(v) for v in verbs[i : i + 4])})"
-            for i in range(0, len(verbs), 4)
-        ]
-
     def as_json(self) -> dict[str, list[str]]:
         return {role: list(verbs) for role, verbs in self.verbs.items()}
 

@@ -50,14 +50,15 @@ def events_sql(targets: Sequence[str]) -> str:
     row each), the first assignment, launch, completion and pass, the completion of the target
     itself and the latest due date (and its assignment's time)."""
     return f"""
-SELECT * EXCLUDE (last_due), last_due.t AS due_at, last_due.due AS due,
-    CASE WHEN object_id = activity THEN done END AS completed_here
+SELECT * EXCLUDE (last_due, completed), last_due.t AS due_at, last_due.due AS due,
+    least(completed, passed) AS done,
+    CASE WHEN object_id = activity THEN least(completed, passed) END AS completed_here
 FROM (
     SELECT f.scope_id AS activity, f.learner, NULL::VARCHAR AS req_key,
         f.object_id, f.parent_id, f.grouping_id, f.object_type,
         {ASSIGNED} AS assigned,
         {at_cutoff("engaged")} AS launched,
-        least({COMPLETED}, {passes()}[1]) AS done,
+        {COMPLETED} AS completed,
         {passes()}[1] AS passed,
         list_filter(f.assigns, lambda x: x.t <= $as_of AND x.due IS NOT NULL)[-1] AS last_due
     FROM ({rows(targets)}) f

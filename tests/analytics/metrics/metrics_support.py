@@ -61,6 +61,11 @@ async def build_warehouse(
         await db.dispose()
 
 
+def warehouse_settings(directory: Path, warehouse: Path) -> Settings:
+    """Settings of an app (the HTTP tests' ``settings`` fixture) that reads ``warehouse``."""
+    return Settings(data_dir=directory, auto_migrate=False, public_url="", analytics_path=warehouse)
+
+
 def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to a snapshot, in UTC, as the endpoints get it."""
     con = duckdb.connect(str(path), read_only=True)

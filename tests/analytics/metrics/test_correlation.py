@@ -10,7 +10,6 @@ and roster, and the statistics are recomputed with SciPy and statsmodels on thos
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import random
@@ -24,8 +23,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from analytics_support import basic
 from fastapi import FastAPI
-from metrics_support import build_services, build_warehouse, open_snapshot
+from metrics_support import build_services, build_warehouse, open_snapshot, warehouse_settings
 from scipy import stats
 from statsmodels.stats.meta_analysis import effectsize_smd
 from statsmodels.stats.multitest import multipletests
@@ -931,18 +931,12 @@ def test_invalid_parameters_are_rejected(hand: Path) -> None:
 @pytest.fixture
 def settings(tmp_path: Path, lifted: Dataset) -> Settings:
     """The app reads the lift data set's warehouse."""
-    return Settings(
-        data_dir=tmp_path, auto_migrate=False, public_url="", analytics_path=lifted.warehouse
-    )
-
-
-def _auth(key: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
+    return warehouse_settings(tmp_path, lifted.warehouse)
 
 
 @pytest.fixture
 def auth(credential: tuple[str, str]) -> dict[str, str]:
-    return _auth(*credential)
+    return basic(*credential)
 
 
 QUERY = {
@@ -1012,20 +1006,20 @@ async def test_http_needs_credentials_with_analytics_read(
     assert (await client.get("/analytics/correlation", params=QUERY)).status_code == 401
     created = await services.credentials.create("reader", "statements/read")
     response = await client.get(
-        "/analytics/correlation", params=QUERY, headers=_auth(created.key, created.secret)
+        "/analytics/correlation", params=QUERY, headers=basic(created.key, created.secret)
     )
     assert response.status_code == 403
     scan_response = await client.post(
         "/analytics/correlation/scan",
         json={**QUERY, "modules": [PROGRAM]},
-        headers=_auth(created.key, created.secret),
+        headers=basic(created.key, created.secret),
     )
     assert scan_response.status_code == 403
     allowed = await services.credentials.create("analyst", "analytics/read")
     ok = await client.get(
         "/analytics/correlation",
         params={**QUERY, "bootstrap": "0", "permutations": "0"},
-        headers=_auth(allowed.key, allowed.secret),
+        headers=basic(allowed.key, allowed.secret),
     )
     assert ok.status_code == 200
 
@@ -1098,7 +1092,7 @@ async def test_http_before_any_sync_is_404(db: Database, tmp_path: Path) -> None
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             response = await c.get(
-                "/analytics/correlation", params=QUERY, headers=_auth(created.key, created.secret)
+                "/analytics/correlation", params=QUERY, headers=basic(created.key, created.secret)
             )
     assert response.status_code == 404
     assert "lrs analytics sync" in response.json()["error"]["message"]

@@ -8,7 +8,6 @@ statements, to 1e-6.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import math
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from analytics_support import basic
 from conftest_proficiency import (
     APPROVE_DELAY_DAYS,
     COMPLIANCE,
@@ -39,7 +39,7 @@ from conftest_proficiency import (
     when,
 )
 from lifelines import KaplanMeierFitter
-from metrics_support import open_snapshot
+from metrics_support import open_snapshot, warehouse_settings
 
 from analytics.metrics.friction import (
     FUNNEL_COLUMNS,
@@ -609,19 +609,13 @@ async def test_csv_tables(data: Built) -> None:
 @pytest.fixture
 def settings(tmp_path: Path, data: Built) -> Settings:
     """The app reads the friction data set's warehouse."""
-    return Settings(
-        data_dir=tmp_path, auto_migrate=False, public_url="", analytics_path=data.warehouse
-    )
-
-
-def _basic(key: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
+    return warehouse_settings(tmp_path, data.warehouse)
 
 
 @pytest.fixture
 async def reader(services: Services) -> dict[str, str]:
     created = await services.credentials.create("analyst", "analytics/read")
-    return _basic(created.key, created.secret)
+    return basic(created.key, created.secret)
 
 
 URL = "/analytics/friction"
@@ -659,7 +653,7 @@ async def test_http_needs_analytics_read(client: Any, services: Services) -> Non
     assert response.status_code == 401
     created = await services.credentials.create("writer", "statements/write")
     response = await client.get(
-        URL, params={"program": SALES}, headers=_basic(created.key, created.secret)
+        URL, params={"program": SALES}, headers=basic(created.key, created.secret)
     )
     assert response.status_code == 403
 

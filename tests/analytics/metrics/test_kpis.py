@@ -8,7 +8,6 @@ window at a time.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+from analytics_support import basic
 from metrics_support import build_warehouse, open_snapshot
 
 from analytics.metrics import kpis, measures
@@ -307,10 +307,6 @@ def test_no_data_means_no_value_and_no_zone(con: duckdb.DuckDBPyConnection) -> N
 # ---------------------------------------------------------------------------- HTTP
 
 
-def _auth(key: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
-
-
 @pytest.fixture
 async def http(
     services: Services, client: httpx.AsyncClient, snapshot: Path
@@ -323,7 +319,7 @@ async def http(
 
 
 async def test_crud(client: httpx.AsyncClient, credential: tuple[str, str]) -> None:
-    auth = _auth(*credential)
+    auth = basic(*credential)
     created = await client.post("/analytics/kpi-definitions", json=VALID, headers=auth)
     assert created.status_code == 201
     body = created.json()
@@ -366,7 +362,7 @@ async def test_crud(client: httpx.AsyncClient, credential: tuple[str, str]) -> N
 async def test_crud_errors_and_scopes(
     client: httpx.AsyncClient, services: Services, credential: tuple[str, str]
 ) -> None:
-    auth = _auth(*credential)
+    auth = basic(*credential)
     bad = {**VALID, "thresholds": {"green": 0.5, "amber": 0.7}, "period": "decade"}
     response = await client.post("/analytics/kpi-definitions", json=bad, headers=auth)
     assert response.status_code == 400
@@ -382,7 +378,7 @@ async def test_crud_errors_and_scopes(
     assert (await client.get("/analytics/kpi-definitions")).status_code == 401
     assert (await client.post("/analytics/kpi-definitions", json=VALID)).status_code == 401
     reader = await services.credentials.create("reader", "analytics/read")
-    read_auth = _auth(reader.key, reader.secret)
+    read_auth = basic(reader.key, reader.secret)
     response = await client.post("/analytics/kpi-definitions", json=VALID, headers=read_auth)
     assert response.status_code == 403
     created = await client.post("/analytics/kpi-definitions", json=VALID, headers=auth)
@@ -396,17 +392,17 @@ async def test_crud_errors_and_scopes(
         assert response.status_code == 403
     outsider = await services.credentials.create("outsider", "statements/read")
     response = await client.get(
-        "/analytics/kpi-definitions", headers=_auth(outsider.key, outsider.secret)
+        "/analytics/kpi-definitions", headers=basic(outsider.key, outsider.secret)
     )
     assert response.status_code == 403
-    response = await client.get("/analytics/kpis", headers=_auth(outsider.key, outsider.secret))
+    response = await client.get("/analytics/kpis", headers=basic(outsider.key, outsider.secret))
     assert response.status_code == 403
 
 
 async def test_http_report(
     http: httpx.AsyncClient, credential: tuple[str, str], con: duckdb.DuckDBPyConnection
 ) -> None:
-    auth = _auth(*credential)
+    auth = basic(*credential)
     for definition in (VALID, {**VALID, "name": "Statements", "measure": "statements"}):
         assert (
             await http.post("/analytics/kpi-definitions", json=definition, headers=auth)

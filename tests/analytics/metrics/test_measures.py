@@ -9,7 +9,6 @@ by cell, value and n.
 
 from __future__ import annotations
 
-import base64
 import calendar
 import json
 import re
@@ -24,6 +23,7 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+from analytics_support import basic
 from metrics_support import build_warehouse, open_snapshot
 
 from analytics.metrics import measures
@@ -1018,10 +1018,6 @@ def test_months_between_counts_calendar_months() -> None:
 # ---------------------------------------------------------------------------- HTTP
 
 
-def _auth(key: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
-
-
 @pytest.fixture
 async def http(
     services: Services, client: httpx.AsyncClient, snapshot: Path
@@ -1040,7 +1036,7 @@ async def test_http_json_and_csv(
     http: httpx.AsyncClient, credential: tuple[str, str], con: duckdb.DuckDBPyConnection
 ) -> None:
     body = {"measures": ["statements", "completion_rate_assigned"], "group_by": ["quarter"]}
-    response = await http.post("/analytics/measures", json=body, headers=_auth(*credential))
+    response = await http.post("/analytics/measures", json=body, headers=basic(*credential))
     assert response.status_code == 200
     got = response.json()
     assert got["as_of"].endswith("Z")
@@ -1057,7 +1053,7 @@ async def test_http_json_and_csv(
     assert got["rows"] == list(expected.rows)
 
     response = await http.post(
-        "/analytics/measures?format=csv", json=body, headers=_auth(*credential)
+        "/analytics/measures?format=csv", json=body, headers=basic(*credential)
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -1067,7 +1063,7 @@ async def test_http_json_and_csv(
     first = got["rows"][0]
     assert lines[1].split(",")[:2] == [first["quarter"], str(first["statements"])]
 
-    headers = {**_auth(*credential), "Accept": "text/csv"}
+    headers = {**basic(*credential), "Accept": "text/csv"}
     response = await http.post("/analytics/measures", json=body, headers=headers)
     assert response.text.splitlines()[0] == lines[0]
 
@@ -1079,10 +1075,10 @@ async def test_http_errors(
     assert (await http.post("/analytics/measures", json=body)).status_code == 401
     other = await services.credentials.create("no-analytics", "statements/read")
     response = await http.post(
-        "/analytics/measures", json=body, headers=_auth(other.key, other.secret)
+        "/analytics/measures", json=body, headers=basic(other.key, other.secret)
     )
     assert response.status_code == 403
-    auth = _auth(*credential)
+    auth = basic(*credential)
     response = await http.post("/analytics/measures", json={"measures": ["x"]}, headers=auth)
     assert response.status_code == 400
     assert "valid measures: statements, active_learners" in response.json()["error"]["message"]

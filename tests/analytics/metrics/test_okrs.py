@@ -9,7 +9,6 @@ statement rows.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+from analytics_support import basic
 from metrics_support import build_warehouse, open_snapshot
 
 from analytics.metrics import measures, okrs
@@ -468,10 +468,6 @@ def test_definitions_round_trip() -> None:
 # ---------------------------------------------------------------------------- HTTP
 
 
-def _auth(key: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
-
-
 @pytest.fixture
 async def http(
     services: Services, client: httpx.AsyncClient, snapshot: Path
@@ -486,7 +482,7 @@ async def http(
 async def test_crud_and_report(
     http: httpx.AsyncClient, credential: tuple[str, str], report: dict[str, Any]
 ) -> None:
-    auth = _auth(*credential)
+    auth = basic(*credential)
     created = await http.post("/analytics/okrs", json=OKR, headers=auth)
     assert created.status_code == 201
     body = created.json()
@@ -532,7 +528,7 @@ async def test_crud_and_report(
 async def test_errors_and_scopes(
     client: httpx.AsyncClient, services: Services, credential: tuple[str, str]
 ) -> None:
-    auth = _auth(*credential)
+    auth = basic(*credential)
     bad = {**OKR, "period": {"start": "2024-07-01", "end": "2024-01-01"}, "key_results": [{}]}
     response = await client.post("/analytics/okrs", json=bad, headers=auth)
     assert response.status_code == 400
@@ -543,7 +539,7 @@ async def test_errors_and_scopes(
     assert (await client.get("/analytics/okrs/x/definition", headers=auth)).status_code == 400
     assert (await client.get("/analytics/okrs")).status_code == 401
     reader = await services.credentials.create("reader", "analytics/read")
-    read_auth = _auth(reader.key, reader.secret)
+    read_auth = basic(reader.key, reader.secret)
     assert (await client.post("/analytics/okrs", json=OKR, headers=read_auth)).status_code == 403
     created = await client.post("/analytics/okrs", json=OKR, headers=auth)
     okr_id = created.json()["id"]
@@ -553,6 +549,6 @@ async def test_errors_and_scopes(
     assert response.status_code == 403
     outsider = await services.credentials.create("outsider", "statements/read")
     response = await client.get(
-        f"/analytics/okrs/{okr_id}", headers=_auth(outsider.key, outsider.secret)
+        f"/analytics/okrs/{okr_id}", headers=basic(outsider.key, outsider.secret)
     )
     assert response.status_code == 403

@@ -7,7 +7,6 @@ lifelines, to 1e-6.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import math
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from analytics_support import basic
 from conftest_proficiency import (
     COMPLIANCE,
     MASTERY,
@@ -43,7 +43,7 @@ from conftest_proficiency import (
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import qth_survival_time
-from metrics_support import open_snapshot
+from metrics_support import open_snapshot, warehouse_settings
 
 from analytics.metrics.proficiency import (
     CSV_COLUMNS,
@@ -509,19 +509,13 @@ async def test_csv_table_has_one_row_per_group(ttp: Built) -> None:
 @pytest.fixture
 def settings(tmp_path: Path, ttp: Built) -> Settings:
     """The app reads the time-to-proficiency data set's warehouse."""
-    return Settings(
-        data_dir=tmp_path, auto_migrate=False, public_url="", analytics_path=ttp.warehouse
-    )
-
-
-def _basic(key: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
+    return warehouse_settings(tmp_path, ttp.warehouse)
 
 
 @pytest.fixture
 async def reader(services: Services) -> dict[str, str]:
     created = await services.credentials.create("analyst", "analytics/read")
-    return _basic(created.key, created.secret)
+    return basic(created.key, created.secret)
 
 
 URL = "/analytics/time-to-proficiency"
@@ -552,7 +546,7 @@ async def test_http_needs_analytics_read(client: Any, services: Services) -> Non
     response = await client.get(URL, params=query)
     assert response.status_code == 401
     created = await services.credentials.create("statements only", "statements/read")
-    response = await client.get(URL, params=query, headers=_basic(created.key, created.secret))
+    response = await client.get(URL, params=query, headers=basic(created.key, created.secret))
     assert response.status_code == 403
 
 
